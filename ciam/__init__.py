@@ -1,0 +1,1 @@
+"""django-ciam: identity and the login flow (allauth integration, login pipeline, step-up MFA)."""

@@ -1,0 +1,32 @@
+"""The allauth adapter of the hosted pages: client IP, pre-authentication hook, login stages."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import ValidationError
+
+from .client_ip import get_client_ip
+from .pipeline import check_attempt
+
+REFUSAL_ATTR = "ciam_refusal"
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request) -> str:
+        return get_client_ip(request)
+
+    def get_login_stages(self) -> list[str]:
+        return [
+            *super().get_login_stages(),
+            "ciam.stages.RiskCheckStage",
+            "ciam.stages.StepUpStage",
+        ]
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        identifier = credentials.get("email") or credentials.get("username") or ""
+        refusal = check_attempt(request, "login", identifier)
+        if refusal:
+            # The login view turns this into the refusal's status code (429 for throttling).
+            setattr(request, REFUSAL_ATTR, refusal)
+            raise ValidationError(refusal.message, code=refusal.code)
+        super().pre_authenticate(request, **credentials)

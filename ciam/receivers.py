@@ -1,0 +1,41 @@
+"""Receivers of ciam: remember the devices users sign in from."""
+
+from __future__ import annotations
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.utils import timezone
+
+from . import signals
+from .client_ip import get_client_ip
+from .context import MAX_USER_AGENT
+from .device import device_hash, get_device_id
+from .models import KnownDevice
+
+
+def _touch_device(request, user, **changes) -> None:
+    now = timezone.now()
+    defaults = {
+        "last_seen_at": now,
+        "last_ip": get_client_ip(request),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT],
+        **changes,
+    }
+    KnownDevice.objects.update_or_create(
+        user=user,
+        device_hash=device_hash(get_device_id(request)),
+        defaults=defaults,
+        create_defaults={**defaults, "first_seen_at": now},
+    )
+
+
+@receiver(user_logged_in, dispatch_uid="ciam.remember_device")
+def remember_device(sender, request, user, **kwargs):
+    if request is not None:
+        _touch_device(request, user)
+
+
+@receiver(signals.step_up_completed, dispatch_uid="ciam.remember_verification")
+def remember_verification(sender, request, user, method, succeeded, **kwargs):
+    if succeeded:
+        _touch_device(request, user, verified_at=timezone.now(), trusted=True)

@@ -1,0 +1,1 @@
+"""django-ciam fraud: risk engine, Sift, login policies, attack protection, security events."""

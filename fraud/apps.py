@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FraudConfig(AppConfig):
+    name = "fraud"
+    label = "ciam_fraud"
+    verbose_name = _("Fraud detection")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""django-ciam notifications: security email to users and administrators through Celery."""

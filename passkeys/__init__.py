@@ -1,0 +1,1 @@
+"""django-ciam passkeys: WebAuthn with py_webauthn."""
