@@ -22,6 +22,16 @@ class SingletonModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        self.pk = self.singleton_pk
+        super().save(*args, **kwargs)
+        type(self).clear_cache()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        type(self).clear_cache()
+        return result
+
     @classmethod
     def load(cls):
         """The settings row, created with its defaults on first use."""
@@ -39,16 +49,6 @@ class SingletonModel(models.Model):
     @classmethod
     def clear_cache(cls) -> None:
         _local.pop(cls._meta.label_lower, None)
-
-    def save(self, *args, **kwargs):
-        self.pk = self.singleton_pk
-        super().save(*args, **kwargs)
-        type(self).clear_cache()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        type(self).clear_cache()
-        return result
 
 
 def clear_all_settings_caches() -> None:

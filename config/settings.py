@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from ciam import conf as ciam_conf
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = os.environ
 
@@ -202,6 +204,9 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_USERNAME_MIN_LENGTH = 3
 # django-ciam owns brute-force protection and IP throttling: allauth's own limits are set so
 # they never fire before the suite's documented thresholds (see README, "Rate limits").
+ACCOUNT_RATE_LIMITS = ciam_conf.ALLAUTH_RATE_LIMITS
+# The hosted pages' forms, with bounded fields.
+ACCOUNT_FORMS = ciam_conf.ALLAUTH_FORMS
 
 SOCIALACCOUNT_PROVIDERS = {}
 
