@@ -41,16 +41,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.humanize",
+    # The suite's apps come before allauth so that their templates override allauth's.
+    "ciam",
+    "fraud",
+    "passkeys",
+    "notifications",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "ciam",
-    "fraud",
-    "passkeys",
-    "notifications",
     "config.demo",
 ]
 
