@@ -33,6 +33,9 @@ def check_attempt(request: HttpRequest, flow: str, identifier: str) -> Refusal |
                 exc_info=(type(response), response, response.__traceback__),
             )
         elif isinstance(response, Refusal):
+            signals.authentication_refused.send(
+                sender=None, request=request, flow=flow, identifier=identifier, refusal=response
+            )
             return response
     return None
 

@@ -11,6 +11,10 @@ from django.dispatch import Signal
 # may be empty). A receiver may return a ``ciam.verdicts.Refusal`` to stop the attempt.
 authentication_attempted = Signal()
 
+# Sent when a receiver of authentication_attempted refused the attempt.
+# Arguments: request, flow, identifier, refusal (the ``ciam.verdicts.Refusal``).
+authentication_refused = Signal()
+
 # Sent once the credentials are good, before the session exists.
 # Arguments: context (``ciam.context.AuthenticationContext``). A receiver returns a
 # ``ciam.verdicts.Verdict`` (or None, meaning no opinion); the strictest enforced one wins.
