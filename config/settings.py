@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    # Social login: the button shows once a GitHub app is added in the admin (Social applications).
+    "allauth.socialaccount.providers.github",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -210,7 +212,11 @@ ACCOUNT_RATE_LIMITS = ciam_conf.ALLAUTH_RATE_LIMITS
 # The hosted pages' forms, with bounded fields.
 ACCOUNT_FORMS = ciam_conf.ALLAUTH_FORMS
 
-SOCIALACCOUNT_PROVIDERS = {}
+SOCIALACCOUNT_PROVIDERS = {"github": {"SCOPE": ["read:user", "user:email"]}}
+SOCIALACCOUNT_QUERY_EMAIL = True
+# GitHub reports whether an address is verified; a verified one needs no second confirmation.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_LOGIN_ON_GET = False
 
 # --- django-otp ----------------------------------------------------------------------------
 

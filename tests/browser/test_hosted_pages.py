@@ -88,7 +88,9 @@ def test_sign_up_verify_step_up_and_deny(page, screenshot, connect_receiver, set
     sign_in(page, EMAIL, PASSWORD)
     page.wait_for_url(re.compile("/accounts/step-up/"))
     screenshot(page, "step_up")
-    page.get_by_role("textbox", name=re.compile("code", re.I)).fill(totp_code(device, offset_steps=1))
+    page.get_by_role("textbox", name=re.compile("code", re.I)).fill(
+        totp_code(device, offset_steps=1)
+    )
     page.get_by_role("button", name=re.compile("verify|continue", re.I)).click()
     page.wait_for_url(re.compile("/accounts/security/"))
 

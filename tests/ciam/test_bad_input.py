@@ -65,7 +65,9 @@ def test_unsafe_next_is_not_followed(client, user, password, next_url):
 
 @pytest.mark.django_db
 def test_safe_next_is_followed(client, user, password):
-    response = client.post(f"{LOGIN}?next=/accounts/email/", {"login": "alice", "password": password})
+    response = client.post(
+        f"{LOGIN}?next=/accounts/email/", {"login": "alice", "password": password}
+    )
     assert response["Location"] == "/accounts/email/"
 
 
