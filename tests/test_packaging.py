@@ -15,9 +15,9 @@ def package_files(app: str) -> set[str]:
     wanted = set()
     for sub in ("templates", "static", "migrations"):
         for path in (ROOT / app).rglob("*"):
-            if path.is_file() and sub in path.relative_to(ROOT / app).parts[:1]:
-                if "__pycache__" not in path.parts:
-                    wanted.add(path.relative_to(ROOT).as_posix())
+            in_sub = sub in path.relative_to(ROOT / app).parts[:1]
+            if path.is_file() and in_sub and "__pycache__" not in path.parts:
+                wanted.add(path.relative_to(ROOT).as_posix())
     return wanted
 
 
