@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import ValidationError
 
+from . import signals
 from .client_ip import get_client_ip
 from .pipeline import check_attempt
 
@@ -30,3 +31,10 @@ class AccountAdapter(DefaultAccountAdapter):
             setattr(request, REFUSAL_ATTR, refusal)
             raise ValidationError(refusal.message, code=refusal.code)
         super().pre_authenticate(request, **credentials)
+
+    def send_password_reset_mail(self, user, email, context) -> None:
+        super().send_password_reset_mail(user, email, context)
+        request = context.get("request") or self.request
+        signals.password_reset_requested.send(
+            sender=type(user), request=request, user=user, email=email
+        )

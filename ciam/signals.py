@@ -50,3 +50,7 @@ account_security_sections_requested = Signal()
 # Arguments: request, user. A receiver returns a dict {"key", "label", "template", "context",
 # "order"} (lower order is offered first) or None.
 step_up_methods_requested = Signal()
+
+# Sent after a password reset email went to an existing account (allauth has no signal for
+# the request, only for the completed reset). Arguments: request, user, email.
+password_reset_requested = Signal()
