@@ -73,6 +73,8 @@ def test_sign_up_verify_step_up_and_deny(page, screenshot, connect_receiver, set
         page.get_by_role("button", name=re.compile("confirm", re.I)).click()
     page.wait_for_url(re.compile("/mfa/totp/setup/"))
     assert page.locator("svg").count() >= 1  # the QR code
+    # ciam.js runs: the copy button for the manual key shows only with script support.
+    assert page.get_by_role("button", name="Copy", exact=True).is_visible()
     device = TOTPDevice.objects.get(user__email=EMAIL, confirmed=False)
     page.get_by_role("textbox", name=re.compile("code", re.I)).fill(totp_code(device))
     page.get_by_role("button", name=re.compile("verify|confirm|activate", re.I)).click()
