@@ -7,3 +7,7 @@ class FraudConfig(AppConfig):
     label = "ciam_fraud"
     verbose_name = _("Fraud detection")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from .events import receivers as event_receivers  # noqa: F401
+        from .risk import checks, receivers  # noqa: F401

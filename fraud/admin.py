@@ -1,0 +1,5 @@
+"""Admin of the fraud app, defined in its sub-packages and registered here (one import line
+per sub-package)."""
+
+from fraud.events import admin as events_admin  # noqa: F401
+from fraud.risk import admin as risk_admin  # noqa: F401

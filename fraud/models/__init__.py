@@ -1,0 +1,5 @@
+"""Models of the fraud app, defined in its sub-packages and registered here (one import line
+per sub-package)."""
+
+from fraud.events.models import EventLogSettings, SecurityEvent  # noqa: F401
+from fraud.risk.models import IPRule, LoginPolicy, RiskSettings  # noqa: F401
