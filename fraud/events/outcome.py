@@ -60,6 +60,7 @@ def build_outcome(context, verdict: Verdict, verdicts: list[Verdict]) -> dict:
     assessment = context.signals.get(CONTEXT_KEY)
     score = assessment.score if assessment is not None else getattr(chosen, "score", None)
     return {
+        "user_id": getattr(context.user, "pk", None),
         "method": context.method,
         "identifier": context.identifier,
         "score": score,
@@ -94,9 +95,10 @@ def stash(request, outcome: dict) -> None:
         setattr(request, REQUEST_ATTR, outcome)
 
 
-def take(request, *, keep_in_session: bool = False) -> dict | None:
-    """The outcome of this sign-in: from this request, else from the session (after a
-    step-up). The session copy is removed unless ``keep_in_session``."""
+def take(request, user, *, keep_in_session: bool = False) -> dict | None:
+    """The outcome of ``user``'s sign-in: from this request, else from the session (after a
+    step-up). The session copy is removed unless ``keep_in_session``; one left behind by an
+    abandoned sign-in of another account is ignored."""
     if request is None:
         return None
     outcome = getattr(request, REQUEST_ATTR, None)
@@ -104,7 +106,10 @@ def take(request, *, keep_in_session: bool = False) -> dict | None:
     saved = None
     if session is not None and SESSION_KEY in session:
         saved = session[SESSION_KEY] if keep_in_session else session.pop(SESSION_KEY)
-    return outcome or saved
+    outcome = outcome or saved
+    if outcome and outcome.get("user_id") != getattr(user, "pk", None):
+        return None
+    return outcome
 
 
 def keep_for_step_up(request, outcome: dict | None) -> None:

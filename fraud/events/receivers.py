@@ -33,7 +33,7 @@ def keep_risk_outcome(sender, context, verdict, verdicts, **kwargs):
 
 @receiver(auth_signals.user_logged_in, dispatch_uid="fraud.events.user_logged_in")
 def log_login_succeeded(sender, request, user, **kwargs):
-    outcome = risk_outcome.take(request)
+    outcome = risk_outcome.take(request, user)
     fields = risk_outcome.event_fields(outcome)
     if outcome and outcome.get("verdict") == "step_up" and outcome.get("enforced"):
         # Not asked: verified recently on this device, a passkey sign-in, or the fallback
@@ -76,7 +76,7 @@ def log_refusal(sender, request, flow, identifier, refusal, **kwargs):
 
 @receiver(ciam_signals.login_denied, dispatch_uid="fraud.events.login_denied")
 def log_login_denied(sender, request, user, context, verdict, **kwargs):
-    outcome = risk_outcome.take(request)
+    outcome = risk_outcome.take(request, user)
     fields = risk_outcome.event_fields(outcome)
     fields.setdefault("data", {})["denied_by"] = verdict.source
     if not outcome:
@@ -88,7 +88,7 @@ def log_login_denied(sender, request, user, context, verdict, **kwargs):
 
 @receiver(ciam_signals.step_up_requested, dispatch_uid="fraud.events.step_up_requested")
 def log_step_up_requested(sender, request, user, context, **kwargs):
-    outcome = risk_outcome.take(request)
+    outcome = risk_outcome.take(request, user)
     if outcome:
         outcome["step_up_asked"] = True
     risk_outcome.keep_for_step_up(request, outcome)
@@ -102,7 +102,7 @@ def log_step_up_requested(sender, request, user, context, **kwargs):
 
 @receiver(ciam_signals.step_up_completed, dispatch_uid="fraud.events.step_up_completed")
 def log_step_up_completed(sender, request, user, method, succeeded, **kwargs):
-    outcome = risk_outcome.take(request, keep_in_session=True)
+    outcome = risk_outcome.take(request, user, keep_in_session=True)
     fields = risk_outcome.event_fields(outcome)
     fields.setdefault("data", {})["second_factor"] = method
     record_event(

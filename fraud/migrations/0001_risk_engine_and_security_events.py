@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('network', models.CharField(help_text='IPv4 or IPv6: 203.0.113.7, 198.51.100.0/24, 2001:db8::/32.', max_length=50, unique=True, verbose_name='IP or CIDR range')),
                 ('action', models.CharField(choices=[('allow', 'Allow (trusted)'), ('deny', 'Deny (untrusted)')], default='deny', help_text='Default: deny.', max_length=5, verbose_name='action')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
+                ('note', models.CharField(blank=True, help_text='Optional; shown in the risk explanation instead of the range.', max_length=200, verbose_name='note')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
             ],
             options={

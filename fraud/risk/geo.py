@@ -78,11 +78,21 @@ def status() -> tuple[bool, str]:
 def locate(ip: str | None) -> Location | None:
     """The location of ``ip``, or None: no database, an address the database does not know,
     a private, loopback or reserved address, or something that is not an address."""
-    geo = reader()
-    if geo is None:
+    path = database_path()
+    if not path:
         return None
     ip = clean_ip(ip)
     if ip is None or not ipaddress.ip_address(ip).is_global:
+        return None
+    return _locate(path, ip)
+
+
+# Sign-ins come back from the same few addresses: remembering them spares the look-up of the
+# previous sign-in's address and of the event row's.
+@lru_cache(maxsize=4096)
+def _locate(path: str, ip: str) -> Location | None:
+    geo = _open(path)
+    if geo is None:
         return None
     import geoip2.errors
 

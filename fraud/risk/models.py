@@ -253,7 +253,12 @@ class IPRule(models.Model):
         default=Action.DENY,
         help_text=_("Default: deny."),
     )
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    note = models.CharField(
+        _("note"),
+        max_length=200,
+        blank=True,
+        help_text=_("Optional; shown in the risk explanation instead of the range."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

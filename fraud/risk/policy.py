@@ -10,6 +10,10 @@ the strictest monitored one (``monitor=True``) when every policy is in monitor m
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from ciam.context import AuthenticationContext
 from ciam.verdicts import Verdict
 
@@ -32,7 +36,8 @@ def decide(policy: LoginPolicy, assessment: RiskAssessment) -> Verdict:
     }
     if score > policy.deny_above:
         return Verdict.deny(
-            reason=f"score {score:.2f} above {policy.deny_above:.2f}",
+            reason=_("score %(score).2f above %(threshold).2f")
+            % {"score": score, "threshold": policy.deny_above},
             data={"policy": policy.name},
             **common,
         )
@@ -40,17 +45,18 @@ def decide(policy: LoginPolicy, assessment: RiskAssessment) -> Verdict:
     if forcing:
         labels = ", ".join(str(Signal(key).label) for key in forcing if key in Signal.values)
         return Verdict.step_up(
-            reason=f"always asks for a second factor: {labels}",
+            reason=_("always asks for a second factor: %s") % labels,
             data={"policy": policy.name, "force": True},
             **common,
         )
     if score > policy.step_up_above:
         return Verdict.step_up(
-            reason=f"score {score:.2f} above {policy.step_up_above:.2f}",
+            reason=_("score %(score).2f above %(threshold).2f")
+            % {"score": score, "threshold": policy.step_up_above},
             data={"policy": policy.name},
             **common,
         )
-    return Verdict.allow(reason=f"score {score:.2f}", data={"policy": policy.name}, **common)
+    return Verdict.allow(reason=_("score %.2f") % score, data={"policy": policy.name}, **common)
 
 
 def _combined(verdicts: list[Verdict]) -> Verdict | None:
@@ -64,6 +70,8 @@ def evaluate_login_policies(sender, context: AuthenticationContext, **kwargs) ->
     risk_settings = RiskSettings.load()
     assessment = assess(context, risk_settings)
     context.signals[CONTEXT_KEY] = assessment
-    verdicts = [decide(policy, assessment) for policy in risk_settings.policies()]
+    # Reasons are stored for administrators: in the site's language, not the user's.
+    with translation.override(django_settings.LANGUAGE_CODE):
+        verdicts = [decide(policy, assessment) for policy in risk_settings.policies()]
     context.signals[POLICY_VERDICTS_KEY] = verdicts
     return _combined(verdicts)
