@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from ciam import conf as ciam_conf
+from fraud.sift.schedule import BEAT_SCHEDULE as SIFT_BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = os.environ
@@ -193,6 +194,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A dead broker must not hang a request: publishing gives up quickly and the outbox retries.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1.0}
+# Periodic tasks of the apps (`celery -A config beat`): the Sift outbox retries.
+CELERY_BEAT_SCHEDULE = {**SIFT_BEAT_SCHEDULE}
 
 # --- allauth -------------------------------------------------------------------------------
 

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="ciam:account_security", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/", include("ciam.urls")),
+    path("fraud/", include("fraud.urls")),
 ]

@@ -11,3 +11,4 @@ class FraudConfig(AppConfig):
     def ready(self):
         from .events import receivers as event_receivers  # noqa: F401
         from .risk import checks, receivers  # noqa: F401
+        from .sift import receivers as sift_receivers  # noqa: F401

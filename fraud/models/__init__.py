@@ -3,3 +3,4 @@ per sub-package)."""
 
 from fraud.events.models import EventLogSettings, SecurityEvent  # noqa: F401
 from fraud.risk.models import IPRule, LoginPolicy, RiskSettings  # noqa: F401
+from fraud.sift.models import SiftDecision, SiftOutbox, SiftSettings  # noqa: F401

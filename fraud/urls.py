@@ -1,0 +1,11 @@
+"""``path("fraud/", include("fraud.urls"))``: the endpoints of the fraud app."""
+
+from django.urls import path
+
+from .sift.webhooks import sift_webhook
+
+app_name = "ciam_fraud"
+
+urlpatterns = [
+    path("sift/webhook/", sift_webhook, name="sift_webhook"),
+]

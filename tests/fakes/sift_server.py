@@ -1,0 +1,429 @@
+"""A fake Sift on loopback that holds every request to the contract in SIFT.md.
+
+It is an independent oracle: the reserved fields of each event type, the ``$``-prefixed
+enumerations, the ``$user_id`` alphabet and ``$time`` in milliseconds are written out here from
+Sift's reference, not imported from the code under test. A request that breaks the contract is
+answered as Sift would (HTTP 400 with a non-zero status) and recorded in ``violations``; the
+``sift_server`` fixture fails the test if any is left at the end.
+
+Answers are scriptable: ``reply(...)`` sets the default, ``then(...)`` queues one-shot answers
+(a score, a workflow decision, a Sift status such as 51 or -1, an HTTP status such as 500 or
+429, a delay longer than the client's read timeout, a dropped connection).
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+DEFAULT_KEY = "fake-sift-key-0123456789abcdef"
+
+# Fields every event may carry (Sift's Events API: EventsApiRequestFieldSet and browser/app).
+COMMON = {
+    "$type",
+    "$api_key",
+    "$user_id",
+    "$session_id",
+    "$time",
+    "$ip",
+    "$browser",
+    "$app",
+    "$brand_name",
+    "$site_country",
+    "$site_domain",
+}
+ACCOUNT = {
+    "$user_email",
+    "$name",
+    "$phone",
+    "$verification_phone_number",
+    "$referrer_user_id",
+    "$payment_methods",
+    "$billing_address",
+    "$shipping_address",
+    "$promotions",
+    "$social_sign_on_type",
+    "$account_types",
+}
+EVENT_FIELDS = {
+    "$create_account": COMMON | ACCOUNT,
+    "$update_account": COMMON | ACCOUNT | {"$changed_password"},
+    "$login": COMMON
+    | {
+        "$login_status",
+        "$failure_reason",
+        "$user_email",
+        "$verification_phone_number",
+        "$username",
+        "$social_sign_on_type",
+        "$account_types",
+    },
+    "$logout": COMMON,
+    "$update_password": COMMON
+    | {"$reason", "$status", "$user_email", "$verification_phone_number"},
+    "$verification": COMMON
+    | {
+        "$status",
+        "$verification_type",
+        "$verified_value",
+        "$reason",
+        "$verified_event",
+        "$verified_entity_id",
+    },
+}
+REQUIRED = {
+    "$create_account": {"$user_id"},
+    "$update_account": {"$user_id"},
+    "$login": {"$user_id", "$login_status"},
+    "$logout": {"$user_id"},
+    "$update_password": {"$user_id", "$reason", "$status"},
+    "$verification": {"$user_id", "$session_id", "$status"},
+}
+ENUMS = {
+    ("$login", "$login_status"): {"$success", "$failure"},
+    ("$login", "$failure_reason"): {
+        "$account_unknown",
+        "$account_suspended",
+        "$account_disabled",
+        "$wrong_password",
+    },
+    ("$update_password", "$reason"): {"$user_update", "$forgot_password", "$forced_reset"},
+    ("$update_password", "$status"): {"$pending", "$success", "$failure"},
+    ("$verification", "$status"): {"$pending", "$success", "$failure"},
+    ("$verification", "$verification_type"): {
+        "$sms",
+        "$phone_call",
+        "$email",
+        "$app_tfa",
+        "$captcha",
+        "$security_key",
+    },
+    ("$verification", "$verified_event"): set(EVENT_FIELDS),
+}
+BROWSER_FIELDS = {"$user_agent", "$accept_language", "$content_language"}
+USER_ID = re.compile(r"^[a-zA-Z0-9=.\-_+@:&^%!$]+$")
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+ABUSE_TYPES = {"account_takeover", "payment_abuse", "content_abuse", "promotion_abuse"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """How the fake answers one request."""
+
+    status: int = 0
+    http_status: int = 200
+    error_message: str = ""
+    score: float | None = 0.1
+    score_status: int = 0
+    decision: str | None = None
+    delay: float = 0.0
+    drop: bool = False
+    raw: bytes | None = None
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def event_type(self) -> str | None:
+        return self.body.get("$type") if isinstance(self.body, dict) else None
+
+
+def check_event(body: Any, query: dict[str, str], now_ms: int) -> list[str]:
+    """Every way ``body`` breaks SIFT.md, as sentences."""
+    if not isinstance(body, dict):
+        return ["the body is not a JSON object"]
+    problems = []
+    event_type = body.get("$type")
+    allowed = EVENT_FIELDS.get(event_type)
+    if allowed is None:
+        return [f"unknown $type {event_type!r}"]
+    if not body.get("$api_key"):
+        problems.append("$api_key missing from the body")
+    for name in REQUIRED[event_type] - set(body):
+        problems.append(f"{event_type}: required field {name} missing")
+    for name, value in body.items():
+        if name.startswith("$"):
+            if name not in allowed:
+                problems.append(f"{event_type}: {name} is not a reserved field of this event")
+            enum = ENUMS.get((event_type, name))
+            if enum is not None and value not in enum:
+                problems.append(f"{event_type}: {name}={value!r} is not one of {sorted(enum)}")
+        elif not re.match(r"^[a-zA-Z0-9_]+$", name):
+            problems.append(f"custom field name {name!r} has characters Sift refuses")
+        elif name in {"login_status", "failure_reason", "user_id", "session_id"}:
+            problems.append(f"{name} without $: Sift takes it for a custom field")
+    user_id = body.get("$user_id")
+    if "$user_id" in body and not (isinstance(user_id, str) and USER_ID.match(user_id)):
+        problems.append(f"$user_id {user_id!r} has characters Sift does not allow")
+    when = body.get("$time")
+    # Milliseconds: seconds would be ~1.7e9, microseconds ~1.7e15; never in the future.
+    if when is not None and (
+        not isinstance(when, int)
+        or isinstance(when, bool)
+        or not 1_000_000_000_000 <= when <= now_ms + 60_000
+    ):
+        problems.append(f"$time {when!r} is not milliseconds since the epoch")
+    browser = body.get("$browser")
+    if browser is not None and (not isinstance(browser, dict) or set(browser) - BROWSER_FIELDS):
+        problems.append(f"$browser {browser!r} has unknown fields")
+    phone = body.get("$verification_phone_number")
+    if phone is not None and not (isinstance(phone, str) and E164.match(phone)):
+        problems.append(f"$verification_phone_number {phone!r} is not E.164")
+    email = body.get("$user_email")
+    if email is not None and not (isinstance(email, str) and "@" in email):
+        problems.append(f"$user_email {email!r} is not an email address")
+    if "$ip" in body:
+        try:
+            ipaddress.ip_address(body["$ip"])
+        except (ValueError, TypeError):
+            problems.append(f"$ip {body['$ip']!r} is not an IP address")
+    for flag in ("return_score", "return_workflow_status"):
+        if flag in query and query[flag] != "true":
+            problems.append(f"{flag}={query[flag]!r}")
+    if {"return_score", "return_workflow_status"} & set(query):
+        abuse = set(filter(None, query.get("abuse_types", "").split(",")))
+        if not abuse or abuse - ABUSE_TYPES:
+            problems.append(f"abuse_types={query.get('abuse_types')!r}")
+    return problems
+
+
+class FakeSift:
+    """``with FakeSift() as sift: ...`` or ``start()`` / ``stop()``."""
+
+    def __init__(self, api_key: str = DEFAULT_KEY):
+        self.api_key = api_key
+        self.received: list[Received] = []
+        self.violations: list[str] = []
+        self.connections = 0
+        self.default = Reply()
+        self._queue: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def reply(self, **kwargs) -> FakeSift:
+        """Answer every request this way from now on (fields of ``Reply``)."""
+        self.default = replace(Reply(), **kwargs)
+        return self
+
+    def then(self, **kwargs) -> FakeSift:
+        """Answer the next request this way, once (calls queue up)."""
+        with self._lock:
+            self._queue.append(replace(self.default, **kwargs))
+        return self
+
+    def events(self, event_type: str | None = None) -> list[dict]:
+        return [
+            r.body
+            for r in list(self.received)
+            if r.path.endswith("/events") and (event_type is None or r.event_type == event_type)
+        ]
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[dict]:
+        """Wait until ``count`` events arrived (a worker delivers them in the background)."""
+        deadline = time.monotonic() + timeout
+        while len(self.events()) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.events()
+
+    # -- server ------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeSift:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeSift:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _next_reply(self) -> Reply:
+        with self._lock:
+            return self._queue.popleft() if self._queue else self.default
+
+    def _record(self, received: Received) -> None:
+        with self._lock:
+            self.received.append(received)
+            self.violations.extend(received.violations)
+
+    def _handler_class(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse is visible
+
+            def setup(self):
+                super().setup()
+                with fake._lock:
+                    fake.connections += 1
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                fake._handle(self)
+
+            def do_GET(self):
+                fake._handle(self)
+
+        return Handler
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        parsed = urlparse(handler.path)
+        query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        received = Received(
+            handler.command, parsed.path, query, dict(handler.headers.items()), None
+        )
+        reply = self._next_reply()
+        if handler.command == "POST" and parsed.path == "/v205/events":
+            answer = self._events(raw, query, received, reply)
+        elif handler.command == "GET" and re.fullmatch(r"/v205/users/[^/]+/score", parsed.path):
+            answer = self._score_api(handler, received, reply)
+        else:
+            received.violations.append(f"{handler.command} {parsed.path}: not a Sift endpoint")
+            answer = (404, {"status": 104, "error_message": "Unknown endpoint"})
+        self._record(received)
+        if reply.delay:
+            time.sleep(reply.delay)
+        if reply.drop:
+            handler.close_connection = True
+            return
+        status, body = answer
+        data = reply.raw if reply.raw is not None else json.dumps(body).encode()
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+        except OSError:
+            handler.close_connection = True  # the client gave up (read timeout)
+
+    def _events(self, raw: bytes, query, received: Received, reply: Reply):
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            received.violations.append("the body is not JSON")
+            return 400, {"status": 56, "error_message": "Invalid JSON"}
+        received.body = body
+        received.violations.extend(check_event(body, query, int(time.time() * 1000)))
+        if received.violations:
+            return 400, {"status": 105, "error_message": "; ".join(received.violations)}
+        if isinstance(body, dict) and body.get("$api_key") != self.api_key:
+            return 400, {"status": 51, "error_message": "Invalid API key"}
+        if reply.status or reply.http_status != 200:
+            return reply.http_status, {
+                "status": reply.status,
+                "error_message": reply.error_message or "Scripted error",
+                "time": int(time.time()),
+                "request": "",
+            }
+        answer: dict[str, Any] = {
+            "status": 0,
+            "error_message": "OK",
+            "time": int(time.time()),
+            "request": raw.decode(errors="replace")[:200],
+        }
+        if "return_score" in query or "return_workflow_status" in query:
+            answer["score_response"] = self._score_response(body, query, reply)
+        return 200, answer
+
+    def _score_response(self, body: dict, query, reply: Reply) -> dict:
+        score_response: dict[str, Any] = {
+            "status": reply.score_status,
+            "error_message": "OK" if reply.score_status == 0 else "Scripted score error",
+            "user_id": body.get("$user_id"),
+        }
+        if reply.score_status:
+            return score_response
+        if "return_score" in query and reply.score is not None:
+            score_response["scores"] = {
+                "account_takeover": {"score": reply.score, "reasons": [{"name": "Fake"}]}
+            }
+        if "return_workflow_status" in query:
+            history = [{"app": "review_queue", "name": "Review", "state": "finished"}]
+            if reply.decision:
+                history.insert(
+                    0,
+                    {
+                        "app": "decision",
+                        "name": "Decision",
+                        "state": "running",
+                        "config": {"decision_id": reply.decision},
+                    },
+                )
+            score_response["workflow_statuses"] = [
+                {
+                    "id": "wf-order",
+                    "state": "running",
+                    "abuse_types": ["payment_abuse"],
+                    "entity": {"type": "order", "id": "o1"},
+                    "history": [{"app": "decision", "config": {"decision_id": "order_looks_bad"}}],
+                },
+                {
+                    "id": "wf-session",
+                    "state": "running",
+                    "abuse_types": ["account_takeover"],
+                    "entity": {"type": "session", "id": body.get("$session_id", "")},
+                    "history": history,
+                },
+            ]
+        return score_response
+
+    def _score_api(self, handler, received: Received, reply: Reply):
+        auth = handler.headers.get("Authorization", "")
+        key = ""
+        if auth.startswith("Basic "):
+            key = base64.b64decode(auth[6:]).decode(errors="replace").partition(":")[0]
+        if not key:
+            received.violations.append("Score API called without HTTP Basic authentication")
+        if key != self.api_key:
+            return 401, {"status": 51, "error_message": "Invalid API key"}
+        if reply.status or reply.http_status != 200:
+            return reply.http_status, {"status": reply.status, "error_message": "Scripted error"}
+        return 404, {"status": 54, "error_message": "Specified user_id has no scoreable events"}
+
+
+@pytest.fixture(name="sift_server")
+def sift_server_fixture():
+    """A running fake Sift; the test fails if a request broke the contract."""
+    with FakeSift() as server:
+        yield server
+    assert not server.violations, server.violations
