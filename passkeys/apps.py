@@ -7,3 +7,6 @@ class PasskeysConfig(AppConfig):
     label = "ciam_passkeys"
     verbose_name = _("Passkeys")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import checks, receivers  # noqa: F401
