@@ -1,5 +1,6 @@
 """``path("accounts/", include("ciam.urls"))``: allauth's pages and the suite's own."""
 
+from django.apps import apps
 from django.urls import include, path
 
 from . import views
@@ -18,3 +19,7 @@ urlpatterns = [
     path("", include((app_name_patterns, "ciam"))),
     path("", include("allauth.urls")),
 ]
+
+# The suite's optional apps bring their pages along when installed (ciam imports none of them).
+if apps.is_installed("passkeys"):
+    urlpatterns.append(path("passkeys/", include("passkeys.urls")))

@@ -7,6 +7,8 @@
   pointer to the field errors below.
 - ``{% ciam_section section %}``: renders an account-security section's template with the
   section's own context.
+- ``{% ciam_optional_include "app/template.html" %}``: includes a template of an optional app
+  of the suite (passkeys), or nothing when that app is not installed.
 - ``value|ciam_group:4``: "JBSWY3DP" -> "JBSW Y3DP" (secrets, codes).
 - ``seconds|ciam_wait``: 300 -> "5 minutes", for "try again in ..." texts.
 - ``datetime|ciam_ago``: "3 hours ago", one unit only.
@@ -23,6 +25,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import DatabaseError
 from django.forms import BoundField
+from django.template import TemplateDoesNotExist
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -162,6 +165,19 @@ def ciam_section(context: template.Context, section: Any) -> str:
     partial = context.template.engine.get_template(get("template"))
     with context.push(**(get("context") or {})):
         return partial.render(context)
+
+
+@register.simple_tag(takes_context=True)
+def ciam_optional_include(context: template.Context, template_name: str) -> str:
+    """``{% include template_name %}`` when some installed app provides it, else "".
+
+    Only a missing ``template_name`` is forgiven; an error inside it still raises.
+    """
+    try:
+        partial = context.template.engine.get_template(template_name)
+    except TemplateDoesNotExist:
+        return ""
+    return partial.render(context)
 
 
 @register.filter
