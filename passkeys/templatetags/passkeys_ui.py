@@ -19,7 +19,10 @@ _RENDERED_ATTR = "ciam_passkeys_script_rendered"
 
 def script_messages() -> dict[str, str]:
     return {
-        "cancelled": _("The passkey prompt was closed or timed out. Try again."),
+        "cancelled": _(
+            "The passkey prompt was closed or timed out, or your device could not confirm "
+            "it's you. Try again."
+        ),
         "already_registered": _("This device already has a passkey for your account."),
         "wrong_site": _("Passkeys can't be used on this address of the site."),
         "unsupported": _("This browser can't use passkeys."),
