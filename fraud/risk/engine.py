@@ -26,8 +26,13 @@ from .velocity import FailureCounters
 
 # Where the assessment is left for the receivers that run after the engine.
 CONTEXT_KEY = "risk"
+# Notes explain a score without being signals: they weigh nothing and force nothing.
 TRUSTED_IP = "trusted_ip"
 NO_HISTORY = "no_history"
+COUNTERS_UNAVAILABLE = "counters_unavailable"
+NOTES = frozenset({TRUSTED_IP, NO_HISTORY, COUNTERS_UNAVAILABLE})
+# The identifiers whose failure counters to clear once this sign-in really succeeds.
+CLEAR_FAILURES_ATTR = "ciam_risk_clear_failures"
 
 
 @dataclass(frozen=True)
@@ -57,14 +62,14 @@ class RiskAssessment:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        """Keys of the signals that weigh on the score."""
-        return tuple(s.key for s in self.signals if s.weight > 0)
+        """Keys of the signals raised (notes left out), whatever their weight."""
+        return tuple(str(s.key) for s in self.signals if s.key not in NOTES)
 
     def signals_as_dicts(self) -> list[dict]:
         return [s.as_dict() for s in self.signals]
 
 
-def _history_signals(rs: RiskSettings, history: SignInHistory, ip: str, network: str, here):
+def _history_signals(rs: RiskSettings, history: SignInHistory, network: str, here):
     if rs.new_device_enabled and history.has_devices and not history.device_seen:
         yield RaisedSignal(Signal.NEW_DEVICE, rs.new_device_weight, _("new device"))
     if not history.has_sign_ins:
@@ -104,9 +109,12 @@ def _velocity_signals(rs: RiskSettings, context: AuthenticationContext, ip: str)
         return
     user = context.user
     identifiers = [context.identifier, user.get_username(), getattr(user, "email", "")]
-    counters = FailureCounters(rs.failures_window_minutes * 60)
-    counts = counters.read(identifiers, ip)
+    counts = FailureCounters(rs.failures_window_minutes * 60).read(identifiers, ip)
     minutes = rs.failures_window_minutes
+    if not counts.available:
+        yield RaisedSignal(
+            COUNTERS_UNAVAILABLE, 0.0, _("failed-attempt counters unavailable (cache down)")
+        )
     if rs.account_failures_enabled and counts.account >= rs.account_failures_threshold:
         yield RaisedSignal(
             Signal.ACCOUNT_FAILURES,
@@ -121,9 +129,9 @@ def _velocity_signals(rs: RiskSettings, context: AuthenticationContext, ip: str)
             _("%(count)d failed sign-ins from the IP in %(minutes)d min")
             % {"count": counts.ip, "minutes": minutes},
         )
-    if counts.account:
-        # The account got in: its earlier failures are spent.
-        counters.clear_account(identifiers)
+    if counts.account and context.request is not None:
+        # Spent only if the sign-in really ends signed in (not denied, not abandoned).
+        setattr(context.request, CLEAR_FAILURES_ATTR, identifiers)
 
 
 def _reported_signals(rs: RiskSettings, reported: dict):
@@ -173,7 +181,7 @@ def assess(context: AuthenticationContext, risk_settings: RiskSettings | None = 
                 network=network,
                 country=here.country if here else "",
             )
-            raised.extend(_history_signals(rs, history, ip, network, here))
+            raised.extend(_history_signals(rs, history, network, here))
             if not history.has_sign_ins:
                 raised.append(RaisedSignal(NO_HISTORY, 0.0, _("no earlier sign-in on record")))
         raised.extend(_velocity_signals(rs, context, ip))

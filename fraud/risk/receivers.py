@@ -1,15 +1,19 @@
-"""Receivers of the local risk engine: the login policies in the risk check, and the
-failed-attempt counters."""
+"""Receivers of the local risk engine: the login policies in the risk check, and forgetting
+an account's failures once it signed in.
+
+The failed-attempt counters of ``velocity`` are moved by attack protection
+(``fraud.protection.gate.record_failure``), in the same cache round trip as the brute-force
+and throttling counters of the failure.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
 from ciam import signals as ciam_signals
-from ciam.client_ip import get_client_ip
 
-from ..events.record import typed_identifier
+from .engine import CLEAR_FAILURES_ATTR
 from .models import RiskSettings
 from .policy import evaluate_login_policies
 from .velocity import FailureCounters
@@ -19,11 +23,11 @@ ciam_signals.risk_check_requested.connect(
 )
 
 
-@receiver(user_login_failed, dispatch_uid="fraud.risk.count_failure")
-def count_failure(sender, credentials, request=None, **kwargs):
-    risk_settings = RiskSettings.load()
-    if not (risk_settings.account_failures_enabled or risk_settings.ip_failures_enabled):
-        return
-    ip = get_client_ip(request) if request is not None else None
-    counters = FailureCounters(risk_settings.failures_window_minutes * 60)
-    counters.record_failure(typed_identifier(credentials), ip)
+@receiver(user_logged_in, dispatch_uid="fraud.risk.clear_failures")
+def clear_spent_failures(sender, request, user, **kwargs):
+    """The account got in: the failures that came before are spent. One cache round trip,
+    only when the risk check saw failures (a denied or abandoned sign-in keeps them)."""
+    identifiers = getattr(request, CLEAR_FAILURES_ATTR, None)
+    if identifiers:
+        risk_settings = RiskSettings.load()
+        FailureCounters(risk_settings.failures_window_minutes * 60).clear_account(identifiers)

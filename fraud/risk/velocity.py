@@ -1,8 +1,10 @@
 """Failed sign-in counters, per account and per IP, in Django's shared cache.
 
 Counters are fixed windows: the first failure starts a window of ``window_seconds``; the count
-is the failures since. Reading all the counters of a sign-in is one ``get_many``; recording a
-failure is one round trip on Redis (a MULTI/EXEC pipeline) and ``add`` + ``incr`` elsewhere.
+is the failures since. Reading all the counters of a sign-in is one ``get_many``. On the login
+path, attack protection moves these keys (``account_key``, ``ip_key``) in its own round trip
+(``fraud.protection.gate.record_failure``); ``record_failure`` here does the same on its own:
+one MULTI/EXEC pipeline on Redis, ``add`` + ``incr`` elsewhere.
 
 A cache outage fails open: reads answer "unknown" (no signal), writes are dropped, and the
 error is logged at most once a minute per process. System check ``fraud.W010`` reports an

@@ -62,6 +62,8 @@ def test_a_cache_outage_fails_open(user, sign_in, signed_in_before, cache_down, 
     event = last_event()
     assert event.type == EventType.LOGIN_SUCCEEDED
     assert signal_keys(event) == set()
+    notes = [s["explanation"] for s in event.signals]
+    assert "failed-attempt counters unavailable (cache down)" in notes
     assert "failing open: ConnectionError" in caplog.text
 
 

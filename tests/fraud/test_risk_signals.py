@@ -188,6 +188,16 @@ def test_failed_attempts_on_the_account(user, sign_in, signed_in_before, tune):
     assert signal_keys(signed_in()) == set()
 
 
+def test_a_denied_sign_in_does_not_spend_the_failures(user, sign_in, signed_in_before):
+    browser = signed_in_before("203.0.113.10")
+    for _ in range(5):
+        sign_in(Client(), "198.51.100.9", secret="nope")
+    IPRule.objects.create(network="198.51.100.9", action="deny")
+    assert sign_in(Client(), "198.51.100.9").status_code == 403  # the attacker got it right
+    sign_in(browser, "203.0.113.10")
+    assert signal_keys(signed_in()) == {"account_failures"}
+
+
 def test_failed_attempts_from_the_ip(user, make_user, sign_in, signed_in_before, tune):
     tune(ip_failures_threshold=3)
     browser = signed_in_before("203.0.113.10")
