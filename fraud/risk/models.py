@@ -280,12 +280,18 @@ class IPRule(models.Model):
         return result
 
     def clean(self):
-        value = (self.network or "").strip()
+        address, slash, prefix = (self.network or "").strip().partition("/")
+        # A zone id (fe80::1%eth0) names an interface of the server, not a client.
+        address = address.split("%", 1)[0]
         try:
-            parsed = ipaddress.ip_network(value, strict=False)
+            parsed = ipaddress.ip_network(address + slash + prefix, strict=False)
         except ValueError:
             raise ValidationError(
                 {"network": _("Enter an IPv4 or IPv6 address or a CIDR range.")}
             ) from None
+        mapped = getattr(parsed.network_address, "ipv4_mapped", None)
+        if mapped is not None and parsed.prefixlen >= 96:
+            # Clients seen as ::ffff:a.b.c.d are matched as a.b.c.d (ciam.client_ip).
+            parsed = ipaddress.ip_network(f"{mapped}/{parsed.prefixlen - 96}")
         # Stored normalised, so "10.1.2.3/8" and "10.0.0.0/8" are one rule.
         self.network = str(parsed)

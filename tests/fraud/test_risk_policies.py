@@ -204,3 +204,5 @@ def test_ip_rule_validation(value):
 def test_ip_rules_are_normalised():
     assert IPRule.objects.create(network="10.1.2.3/8").network == "10.0.0.0/8"
     assert IPRule.objects.create(network=" 2001:DB8::1 ").network == "2001:db8::1/128"
+    assert IPRule.objects.create(network="fe80::1%eth0").network == "fe80::1/128"
+    assert IPRule.objects.create(network="::ffff:10.9.0.0/112").network == "10.9.0.0/16"
