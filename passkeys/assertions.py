@@ -71,67 +71,66 @@ def check_assertion(
         credential_id = ceremony.credential_id_of(credential)
     except ceremony.CeremonyError as exc:
         return AssertionCheck(Outcome.REFUSED, code=exc.code, message=exc.message)
-    pending = challenges.consume(request, ceremony_name, answered)
-    if pending is None or (user is not None and pending.user_id not in (None, user.pk)):
-        return AssertionCheck(Outcome.REFUSED, code="expired", message=expired_message())
 
-    passkeys = Passkey.objects.select_related("user").filter(credential_id=credential_id)
-    if user is not None:
-        passkeys = passkeys.filter(user=user)
-    passkey = passkeys.first()
-    if passkey is None or not _handle_matches(credential, passkey):
-        return AssertionCheck(
-            Outcome.REFUSED, code="unknown_credential", message=unknown_credential_message()
+    # One transaction: the challenge is used up and the passkey row locked together, and a
+    # refusal returns (commits) rather than raises, so the challenge stays used up.
+    with transaction.atomic():
+        pending = challenges.consume(request, ceremony_name, answered)
+        if pending is None or (user is not None and pending.user_id not in (None, user.pk)):
+            return AssertionCheck(Outcome.REFUSED, code="expired", message=expired_message())
+        # The lock serialises two sign-ins with one passkey, so each sees the count the other
+        # stored. Only the passkey row is locked ("self"), not the joined user rows.
+        passkeys = (
+            Passkey.objects.select_for_update(of=("self",))
+            .select_related("user", "user__webauthn_handle")
+            .filter(credential_id=credential_id)
         )
-
-    try:
-        with transaction.atomic():
-            # The lock serialises two sign-ins with one passkey, so each sees the count the
-            # other stored.
-            locked = Passkey.objects.select_for_update().get(pk=passkey.pk)
+        if user is not None:
+            passkeys = passkeys.filter(user=user)
+        passkey = passkeys.first()
+        if passkey is None or not _handle_matches(credential, passkey):
+            return AssertionCheck(
+                Outcome.REFUSED, code="unknown_credential", message=unknown_credential_message()
+            )
+        try:
             assertion = ceremony.verify_assertion(
                 credential,
                 challenge=pending.challenge,
-                public_key=bytes(locked.public_key),
+                public_key=bytes(passkey.public_key),
                 uv_required=uv_required,
             )
-            stored, received = locked.sign_count, assertion.sign_count
-            now = timezone.now()
-            if (received or stored) and received <= stored:
-                locked.clone_suspected_at = now
-                locked.save(update_fields=["clone_suspected_at"])
-                cloned = True
-            else:
-                locked.sign_count = received
-                locked.last_used_at = now
-                locked.backup_eligible = assertion.backup_eligible
-                locked.backed_up = assertion.backed_up
-                locked.save(
-                    update_fields=["sign_count", "last_used_at", "backup_eligible", "backed_up"]
-                )
-                cloned = False
-    except ceremony.CeremonyError as exc:
-        logger.info("passkey assertion refused (%s): %s", exc.code, exc.detail)
-        return AssertionCheck(Outcome.REFUSED, passkey=passkey, code=exc.code, message=exc.message)
-    except Passkey.DoesNotExist:
-        # Removed between the lookup and the lock.
-        return AssertionCheck(
-            Outcome.REFUSED, code="unknown_credential", message=unknown_credential_message()
-        )
+        except ceremony.CeremonyError as exc:
+            logger.info("passkey assertion refused (%s): %s", exc.code, exc.detail)
+            return AssertionCheck(
+                Outcome.REFUSED, passkey=passkey, code=exc.code, message=exc.message
+            )
+        stored, received = passkey.sign_count, assertion.sign_count
+        now = timezone.now()
+        cloned = bool(received or stored) and received <= stored
+        if cloned:
+            passkey.clone_suspected_at = now
+            passkey.save(update_fields=["clone_suspected_at"])
+        else:
+            passkey.sign_count = received
+            passkey.last_used_at = now
+            passkey.backup_eligible = assertion.backup_eligible
+            passkey.backed_up = assertion.backed_up
+            passkey.save(
+                update_fields=["sign_count", "last_used_at", "backup_eligible", "backed_up"]
+            )
 
-    locked.user = passkey.user
     if cloned:
-        _report_clone(request, locked, stored, received)
+        _report_clone(request, passkey, stored, received)
         return AssertionCheck(
             Outcome.CLONE_SUSPECTED,
-            passkey=locked,
+            passkey=passkey,
             code="clone_suspected",
             message=_(
                 "This passkey can't be used: its counter went backwards, a sign that it may "
                 "have been copied. Sign in another way and check your passkeys."
             ),
         )
-    return AssertionCheck(Outcome.VERIFIED, passkey=locked)
+    return AssertionCheck(Outcome.VERIFIED, passkey=passkey)
 
 
 def _handle_matches(credential: dict, passkey: Passkey) -> bool:
@@ -139,7 +138,10 @@ def _handle_matches(credential: dict, passkey: Passkey) -> bool:
     handle = ceremony.user_handle_of(credential)
     if handle is None:
         return True
-    expected = WebAuthnUser.handle_for(passkey.user)
+    try:
+        expected = passkey.user.webauthn_handle.handle
+    except WebAuthnUser.DoesNotExist:
+        return False
     return hmac.compare_digest(handle.encode(), expected.encode())
 
 

@@ -64,10 +64,12 @@ def consume(request: HttpRequest, ceremony_name: str, answered: bytes) -> Pendin
     """Take the challenge the browser answered, if it was issued to this session for this
     ceremony and has not expired; None otherwise (unknown, replayed, expired, other session).
 
-    The row is deleted whatever happens next, so an answer is never checked twice.
+    The row is deleted whatever happens next, so an answer is never checked twice. Inside the
+    caller's transaction when there is one (no savepoint), so the caller may lock more rows
+    in the same round trip.
     """
     session = get_session_id(request)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         row = (
             Challenge.objects.select_for_update()
             .filter(digest=_digest(answered), session=session, ceremony=ceremony_name)
