@@ -145,7 +145,10 @@ class SiftClient:
                 payload.get("$type"),
                 json.dumps(mask_payload(body), sort_keys=True),
             )
-        data = json.dumps(body, separators=(",", ":"))
+        # Bytes, so http.client sends headers and body in one segment (a str body goes in a
+        # second write, which Nagle's algorithm and delayed ACKs stall on a kept-alive
+        # connection).
+        data = json.dumps(body, separators=(",", ":")).encode()
         response = self._call("POST", EVENTS_PATH, params=params, data=data)
         if log_payload:
             logger.info(

@@ -286,6 +286,9 @@ class FakeSift:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse is visible
+            # Headers and body are two writes: without this, Nagle's algorithm holds the body
+            # until the client's delayed ACK (40 ms) on a kept-alive connection.
+            disable_nagle_algorithm = True
 
             def setup(self):
                 super().setup()
