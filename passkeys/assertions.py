@@ -13,6 +13,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ciam import signals as ciam_signals
+from ciam.context import AuthenticationContext
+from ciam.verdicts import Verdict
+
 from . import ceremony, challenges, signals
 from .models import Passkey, WebAuthnUser
 
@@ -64,7 +68,8 @@ def check_assertion(
 
     A valid signature whose sign count did not move forward (other than 0 then 0, what synced
     passkeys always report) is refused as CLONE_SUSPECTED: the passkey is flagged, a warning is
-    logged and ``passkey_clone_suspected`` is sent.
+    logged, ``passkey_clone_suspected`` is sent, and for a sign-in or step-up also
+    ``ciam.signals.login_denied`` (the security event log records it).
     """
     try:
         answered = ceremony.answered_challenge(credential)
@@ -120,7 +125,7 @@ def check_assertion(
             )
 
     if cloned:
-        _report_clone(request, passkey, stored, received)
+        _report_clone(request, ceremony_name, passkey, stored, received)
         return AssertionCheck(
             Outcome.CLONE_SUSPECTED,
             passkey=passkey,
@@ -145,19 +150,34 @@ def _handle_matches(credential: dict, passkey: Passkey) -> bool:
     return hmac.compare_digest(handle.encode(), expected.encode())
 
 
-def _report_clone(request: HttpRequest, passkey: Passkey, stored: int, received: int) -> None:
+def _report_clone(
+    request: HttpRequest, ceremony_name: str, passkey: Passkey, stored: int, received: int
+) -> None:
+    """Log, tell listeners (notifications alert the user and administrators), and report a
+    refused sign-in as ``login_denied`` so the security event log records it like any other."""
+    user = passkey.user
     logger.warning(
         "passkey %s of user %s answered sign count %s after %s: possible clone, refused",
         passkey.pk,
-        passkey.user_id,
+        user.pk,
         received,
         stored,
     )
     signals.passkey_clone_suspected.send(
-        sender=type(passkey.user),
+        sender=type(user),
         request=request,
-        user=passkey.user,
+        user=user,
         passkey=passkey,
         stored_sign_count=stored,
         received_sign_count=received,
     )
+    if ceremony_name in ("login", "step_up"):
+        verdict = Verdict.deny(
+            source="passkeys",
+            reason="passkey sign count went backwards (possible clone)",
+            signals=("passkey_clone_suspected",),
+        )
+        context = AuthenticationContext.from_request(request, user, "passkey")
+        ciam_signals.login_denied.send(
+            sender=type(user), request=request, user=user, context=context, verdict=verdict
+        )

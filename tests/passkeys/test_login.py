@@ -72,6 +72,11 @@ def test_sign_in_runs_the_pipeline(
     assert context.method == "passkey"
     assert context.user == user
     assert logged_in == [user]
+    # The security event log (fraud) records the sign-in with its method.
+    from fraud.events.models import EventType, SecurityEvent
+
+    event = SecurityEvent.objects.get(user=user, type=EventType.LOGIN_SUCCEEDED)
+    assert event.data["method"] == "passkey"
     passkey.refresh_from_db()
     assert passkey.sign_count == 1
     assert passkey.last_used_at is not None

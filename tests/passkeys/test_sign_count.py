@@ -12,6 +12,7 @@ from django.contrib.auth import SESSION_KEY
 from django.db import connection
 from django.test import Client
 
+from ciam import signals as ciam_signals
 from passkeys.signals import passkey_clone_suspected
 
 from .authenticator import SoftAuthenticator
@@ -30,6 +31,17 @@ def clone_alerts(connect_receiver):
     return seen
 
 
+@pytest.fixture
+def denials(connect_receiver):
+    """Verdicts of ``login_denied``: what the security event log records."""
+    seen = []
+    connect_receiver(
+        ciam_signals.login_denied,
+        lambda sender, request, user, context, verdict, **kw: seen.append(verdict),
+    )
+    return seen
+
+
 @pytest.mark.django_db
 def test_counter_moves_forward_on_each_sign_in(user, authenticator, add_passkey, clone_alerts):
     passkey = add_passkey(user, authenticator)
@@ -43,7 +55,7 @@ def test_counter_moves_forward_on_each_sign_in(user, authenticator, add_passkey,
 
 @pytest.mark.django_db
 def test_counter_going_backwards_is_refused_as_a_clone(
-    client, user, authenticator, add_passkey, clone_alerts, caplog
+    client, user, authenticator, add_passkey, clone_alerts, denials, caplog
 ):
     passkey = add_passkey(user, authenticator)
     passkey.sign_count = 41
@@ -58,6 +70,14 @@ def test_counter_going_backwards_is_refused_as_a_clone(
     assert client.session.get(SESSION_KEY) is None
     assert clone_alerts == [(user, passkey.pk, 41, 17)]
     assert "possible clone" in caplog.text
+    (denied,) = denials
+    assert denied.source == "passkeys"
+    assert "passkey_clone_suspected" in denied.signals
+    # The security event log (fraud) records it as a denied sign-in.
+    from fraud.events.models import EventType, SecurityEvent
+
+    event = SecurityEvent.objects.get(user=user, type=EventType.LOGIN_DENIED)
+    assert "clone" in event.reason
     passkey.refresh_from_db()
     assert passkey.sign_count == 41  # the clone's count is not stored
     assert passkey.clone_suspected_at is not None
