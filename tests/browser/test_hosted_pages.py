@@ -30,7 +30,7 @@ def sign_in(page, identifier: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label(re.compile("username or email", re.I)).fill(identifier)
     page.get_by_label(re.compile("^password", re.I)).fill(password)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
+    page.get_by_role("button", name=re.compile("^sign in$", re.I)).click()
 
 
 def sign_out(page) -> None:
