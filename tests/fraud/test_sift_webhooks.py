@@ -183,3 +183,11 @@ def test_decision_lists_reject_bad_ids_and_duplicates():
     with pytest.raises(ValidationError) as error:
         settings.clean()
     assert set(error.value.message_dict) == {"lock_decision_ids", "deny_decision_ids"}
+
+
+def test_a_burst_of_decisions_is_not_rate_limited(configured):
+    client = Client(REMOTE_ADDR="198.51.100.20")
+    for n in range(60):
+        body = decision_body(f"{n:064x}", "looks_ok")
+        assert post(body, sign(body), client=client).status_code == 200
+    assert SiftDecision.objects.count() == 60
