@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -19,8 +20,6 @@ logger = logging.getLogger("ciam.passkeys")
 
 def rp_name(request: HttpRequest) -> str:
     """The site's name, shown by the browser in its passkey prompt."""
-    from django.apps import apps
-
     if apps.is_installed("django.contrib.sites"):
         from django.contrib.sites.shortcuts import get_current_site
 

@@ -16,6 +16,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -132,8 +133,6 @@ def _paused_sign_in(request: HttpRequest):
 
 
 def _no_paused_sign_in() -> JsonResponse:
-    from django.urls import reverse
-
     return json_error(
         "no_sign_in",
         _("No sign-in is waiting for verification. Sign in again."),
