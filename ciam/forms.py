@@ -1,9 +1,17 @@
-"""allauth's forms with bounded fields, so an oversized input is a form error, not a DoS."""
+"""allauth's forms with bounded fields, so an oversized input is a form error, not a DoS.
+
+Sign-up and password reset also send the pre-authentication signal, as the login does from
+the adapter, so throttling and bot detection can refuse them.
+"""
 
 from allauth.account import forms as allauth_forms
+from allauth.core import context as allauth_context
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
+from .adapter import REFUSAL_ATTR
 from .conf import settings
+from .pipeline import check_attempt
 
 
 class BoundedFieldsMixin:
@@ -19,16 +27,42 @@ class BoundedFieldsMixin:
                 field.widget.attrs.setdefault("maxlength", str(limit))
 
 
+class PreAuthenticationMixin:
+    """Sends ``authentication_attempted`` (flow ``attempt_flow``) before the form's own checks
+    of the whole form; a refusal is a form error, and ``FormStatusMiddleware`` answers with
+    the refusal's status (429 and ``Retry-After`` for throttling)."""
+
+    attempt_flow = ""
+
+    def typed_identifier(self) -> str:
+        for name in ("email", "username"):
+            value = self.cleaned_data.get(name) or self.data.get(self.add_prefix(name))
+            if isinstance(value, str) and value:
+                return value[: settings.MAX_FIELD_LENGTH]
+        return ""
+
+    def clean(self):
+        request = getattr(self, "request", None) or allauth_context.request
+        if request is not None:
+            refusal = check_attempt(request, self.attempt_flow, self.typed_identifier())
+            if refusal:
+                setattr(request, REFUSAL_ATTR, refusal)
+                raise ValidationError(refusal.message, code=refusal.code)
+        return super().clean()
+
+
 class LoginForm(BoundedFieldsMixin, allauth_forms.LoginForm):
     pass
 
 
-class SignupForm(BoundedFieldsMixin, allauth_forms.SignupForm):
-    pass
+class SignupForm(PreAuthenticationMixin, BoundedFieldsMixin, allauth_forms.SignupForm):
+    attempt_flow = "signup"
 
 
-class ResetPasswordForm(BoundedFieldsMixin, allauth_forms.ResetPasswordForm):
-    pass
+class ResetPasswordForm(
+    PreAuthenticationMixin, BoundedFieldsMixin, allauth_forms.ResetPasswordForm
+):
+    attempt_flow = "password_reset"
 
 
 class ResetPasswordKeyForm(BoundedFieldsMixin, allauth_forms.ResetPasswordKeyForm):

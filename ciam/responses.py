@@ -15,9 +15,14 @@ def deny_response(request: HttpRequest, verdict: Verdict) -> HttpResponse:
     title = verdict.title or login_settings.deny_title or DEFAULT_DENY_TITLE
     message = verdict.message or login_settings.deny_message or DEFAULT_DENY_MESSAGE
     status = verdict.status if verdict.status != 403 else login_settings.deny_status
-    response = TemplateResponse(
-        request, "ciam/deny.html", {"title": title, "message": message}, status=status
-    )
+    context = {
+        "title": title,
+        "message": message,
+        # A next step the verdict offers (e.g. "Reset your password"); a site-relative URL.
+        "action_url": verdict.data.get("action_url", ""),
+        "action_label": verdict.data.get("action_label", ""),
+    }
+    response = TemplateResponse(request, "ciam/deny.html", context, status=status)
     return response.render()
 
 

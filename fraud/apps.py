@@ -10,5 +10,9 @@ class FraudConfig(AppConfig):
 
     def ready(self):
         from .events import receivers as event_receivers  # noqa: F401
+
+        # Attack protection before the risk engine: what it reports (bot score, breached
+        # password) must be there when the engine's receiver of the same signal scores it.
+        from .protection import receivers as protection_receivers  # noqa: F401
         from .risk import checks, receivers  # noqa: F401
         from .sift import receivers as sift_receivers  # noqa: F401
