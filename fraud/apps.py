@@ -15,4 +15,5 @@ class FraudConfig(AppConfig):
         # password) must be there when the engine's receiver of the same signal scores it.
         from .protection import receivers as protection_receivers  # noqa: F401
         from .risk import checks, receivers  # noqa: F401
+        from .sift import checks as sift_checks  # noqa: F401
         from .sift import receivers as sift_receivers  # noqa: F401
