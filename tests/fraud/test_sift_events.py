@@ -239,9 +239,12 @@ def test_step_up_publishes_pending_then_the_outcome(sift, user, password, connec
 
 
 def exercise_everything(user, password):
-    """Sign up, sign in (good and bad), change the password, reset it, log out."""
+    """Sign up and confirm the address, sign in (good and bad), change the password and the
+    email address, log out, ask for a password reset."""
     client = browser()
     client.post("/accounts/signup/", {"email": "dave@example.com", "password1": NEW_PASSWORD})
+    key = re.search(r"/accounts/confirm-email/([^/\s]+)/", mail.outbox[-1].body).group(1)
+    client.post(f"/accounts/confirm-email/{key}/")
     client = browser()
     login(client, "alice", "wrong")
     login(client, "alice", password)
@@ -249,6 +252,8 @@ def exercise_everything(user, password):
         "/accounts/password/change/",
         {"oldpassword": password, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
+    EmailAddress.objects.create(user=user, email="alice.new@example.com", verified=True)
+    client.post("/accounts/email/", {"action_primary": "", "email": "alice.new@example.com"})
     client.post("/accounts/logout/")
     browser().post("/accounts/password/reset/", {"email": "alice@example.com"})
 
@@ -258,6 +263,8 @@ EXPECTED = {
     "publish_logins": {"$login"},
     "publish_credential_updates": {"$update_password"},
     "publish_logouts": {"$logout"},
+    "publish_profile_updates": {"$update_account"},
+    "publish_verifications": {"$verification"},
 }
 
 
