@@ -67,7 +67,11 @@ def test_passkey_only_user_is_asked_for_the_passkey(user, add_passkey, pause):
     paused = pause()
     response = paused.get(STEP_UP)
     assert response.status_code == 200
-    assert "Verify with a passkey" in response.content.decode()
+    page = response.content.decode()
+    assert "Verify with a passkey" in page
+    # No authenticator app: no code box to fill in, but the sign-in can still be cancelled.
+    assert 'name="token"' not in page
+    assert "Cancel sign-in" in page
 
 
 def test_step_up_with_a_passkey_signs_in(user, add_passkey, pause, completed):
