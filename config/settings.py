@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from ciam import conf as ciam_conf
 from fraud.sift.schedule import BEAT_SCHEDULE as SIFT_BEAT_SCHEDULE
+from notifications.schedule import BEAT_SCHEDULE as NOTIFICATIONS_BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = os.environ
@@ -113,7 +114,7 @@ REDIS_URL = ENV.get("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ciam.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": ENV.get("CACHE_KEY_PREFIX", "ciam-site"),
             # A Redis outage must not hang a login: fail fast, the suite fails open.
@@ -196,8 +197,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A dead broker must not hang a request: publishing gives up quickly and the outbox retries.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1.0}
-# Periodic tasks of the apps (`celery -A config beat`): the Sift outbox retries.
-CELERY_BEAT_SCHEDULE = {**SIFT_BEAT_SCHEDULE}
+# Periodic tasks of the apps (`celery -A config beat`): the Sift outbox retries; unsent
+# security emails, administrator digests and the delivery log's purge.
+CELERY_BEAT_SCHEDULE = {**SIFT_BEAT_SCHEDULE, **NOTIFICATIONS_BEAT_SCHEDULE}
 
 # --- allauth -------------------------------------------------------------------------------
 
