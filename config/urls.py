@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("ciam.urls")),
     path("fraud/", include("fraud.urls")),
+    path("notifications/", include("notifications.urls")),
 ]

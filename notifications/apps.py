@@ -7,3 +7,6 @@ class NotificationsConfig(AppConfig):
     label = "ciam_notifications"
     verbose_name = _("Notifications")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import checks, receivers  # noqa: F401

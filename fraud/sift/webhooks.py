@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .models import SiftDecision, SiftOutbox, SiftSettings
+from .signals import sift_decision_applied
 
 logger = logging.getLogger("ciam.fraud.sift")
 
@@ -133,6 +134,10 @@ def record_decision(sift_settings, entity_type, entity_id, decision_id, decided_
             note=note[:300],
             payload=payload,
         )
+        if action != SiftDecision.Action.NONE:
+            sift_decision_applied.send(
+                sender=type(user), decision=decision, user=user, action=action
+            )
     logger.info("Sift decision %s on %s %s: %s", decision_id, entity_type, entity_id[:12], action)
     return decision
 
