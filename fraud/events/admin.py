@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from ciam.client_ip import clean_ip
 from ciam.device import hash_identifier
+from ciam.user_agents import describe_user_agent
 
 from ..risk.admin import SingletonModelAdmin
 from .models import EventLogSettings, SecurityEvent
-from .user_agents import describe_user_agent
 
 
 @admin.register(SecurityEvent)

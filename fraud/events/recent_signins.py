@@ -8,8 +8,9 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ciam.user_agents import describe_user_agent
+
 from .models import EventType, SecurityEvent
-from .user_agents import describe_user_agent
 
 SHOWN = 10
 TEMPLATE = "ciam/_recent_signins.html"

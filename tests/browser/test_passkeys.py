@@ -125,7 +125,7 @@ def test_add_sign_in_step_up_and_remove(
     add_passkey(page)
     passkey = Passkey.objects.get(user=user)
     assert page.get_by_text(passkey.name).first.is_visible()
-    assert passkey.name == "Chrome on Linux"  # the virtual authenticator's AAGUID is unknown
+    assert passkey.name == "Headless Chrome on Linux"  # the virtual authenticator's AAGUID is unknown
     assert len(authenticator.credentials()) == 1
     assert authenticator.credentials()[0]["isResidentCredential"]
     screenshot(page, "passkeys")

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fraud.events.user_agents import describe_user_agent
+from ciam.user_agents import describe_user_agent
 from tests.fraud.conftest import LONDON
 
 SECURITY = reverse("ciam:account_security")

@@ -41,11 +41,11 @@ def test_well_known_providers(aaguid, name):
     ("agent", "name"),
     [
         ("chrome_mac", "Chrome on macOS"),
-        ("safari_iphone", "Safari on iPhone"),
+        ("safari_iphone", "Safari on iOS"),
         ("firefox_windows", "Firefox on Windows"),
         ("edge_windows", "Edge on Windows"),
         ("chrome_android", "Chrome on Android"),
-        ("headless_linux", "Chrome on Linux"),
+        ("headless_linux", "Headless Chrome on Linux"),
     ],
 )
 def test_browser_and_os_otherwise(agent, name):
