@@ -13,6 +13,7 @@ class FraudConfig(AppConfig):
 
         # Attack protection before the risk engine: what it reports (bot score, breached
         # password) must be there when the engine's receiver of the same signal scores it.
+        from .protection import checks as protection_checks  # noqa: F401
         from .protection import receivers as protection_receivers  # noqa: F401
         from .risk import checks, receivers  # noqa: F401
         from .sift import checks as sift_checks  # noqa: F401

@@ -4,8 +4,9 @@ The counter ``ciam:bf:<identifier hash>:<ip>`` counts consecutive failed sign-in
 typed, from one address; it lives 30 days after the last failure and a successful sign-in
 deletes it. At ``brute_force_threshold`` (10) the pair is blocked: the failure that crossed it
 writes one ``BruteForceBlock`` row (the counter's INCR answers exactly one request with the
-threshold, so concurrent failures write one row). With account lockout on, the counter
-``ciam:bf:<identifier hash>`` (failures from every IP) blocks the identifier everywhere.
+threshold; the row is written by whoever first claims ``ciam:bf:row:...``, so concurrent
+attempts write one row). With account lockout on, the counter ``ciam:bf:<identifier hash>``
+(failures from every IP) blocks the identifier everywhere.
 
 A blocked attempt gets the wrong-password message with status 429: the answer is the same
 whether or not the account exists. The block ends 30 days after the last failure (the counter
@@ -56,6 +57,13 @@ def notified_key(identifier_hash: str, ip: str) -> str:
     return f"ciam:bf:notified:{_short(identifier_hash)}:{ip}"
 
 
+def row_key(identifier_hash: str, ip: str, all_ips: bool) -> str:
+    """Claimed by the one request that writes the block row."""
+    if all_ips:
+        return f"ciam:bf:row:{_short(identifier_hash)}"
+    return f"ciam:bf:row:{_short(identifier_hash)}:{ip}"
+
+
 @dataclass(frozen=True)
 class BruteForceDecision:
     """``scope``: "ip" (this identifier from this IP) or "account" (from every IP)."""
@@ -87,20 +95,27 @@ class BruteForceGuard:
 
     # --- before the password check ----------------------------------------------------------
 
-    def queue_read(self, trip: RoundTrip, identifier_hash: str, ip: str) -> tuple[int, int, int]:
-        return (
-            trip.get(pair_key(identifier_hash, ip)),
-            trip.get(account_key(identifier_hash)),
-            trip.get(EPOCH_KEY),
-        )
+    def queue_read(self, trip: RoundTrip, identifier_hash: str, ip: str) -> dict[str, int]:
+        """The counters, whether the block rows were written, whether the user was told this
+        hour, and the flush marker: one round trip with the attempt's other reads."""
+        return {
+            "pair": trip.get(pair_key(identifier_hash, ip)),
+            "account": trip.get(account_key(identifier_hash)),
+            "pair_row": trip.get(row_key(identifier_hash, ip, False)),
+            "account_row": trip.get(row_key(identifier_hash, ip, True)),
+            "notified": trip.get(notified_key(identifier_hash, ip)),
+            "epoch": trip.get(EPOCH_KEY),
+        }
 
     def decision(self, pair: int | None, account: int | None) -> BruteForceDecision:
         pair, account = int(pair or 0), int(account or 0)
         enforced = self.protection.brute_force_block
-        if pair >= self.threshold:
-            return BruteForceDecision(True, "ip", pair, enforced)
+        # With account lockout the identifier's counter (every IP) reaches the threshold no
+        # later than any one IP's: it is the block.
         if self.lock_all_ips and account >= self.threshold:
             return BruteForceDecision(True, "account", account, enforced)
+        if pair >= self.threshold:
+            return BruteForceDecision(True, "ip", pair, enforced)
         return BruteForceDecision(False, "", pair)
 
     def decision_from_database(self, identifier_hash: str, ip: str) -> BruteForceDecision:
@@ -120,21 +135,26 @@ class BruteForceGuard:
             trip.incr(account_key(identifier_hash), BLOCK_SECONDS, refresh=True),
         )
 
-    def block_if_crossed(
-        self, identifier: str, ip: str, pair: int, account: int
+    def crossed(self, pair: int, account: int) -> str:
+        """ "ip", "account" or "": the block this failure started by reaching the threshold."""
+        if self.lock_all_ips:
+            return "account" if account == self.threshold else ""
+        return "ip" if pair == self.threshold else ""
+
+    def write_block(
+        self, identifier: str, ip: str, failures: int, all_ips: bool
     ) -> BruteForceBlock | None:
-        """Write the block row when this failure is the one that reached the threshold."""
-        pair_crossed = pair == self.threshold
-        account_crossed = self.lock_all_ips and account == self.threshold
-        if not (pair_crossed or account_crossed):
+        """Write the block row, unless another request already claimed it."""
+        identifier_hash = hash_identifier(identifier)
+        if not cache.add(row_key(identifier_hash, ip, all_ips), 1, BLOCK_SECONDS):
             return None
         now = timezone.now()
         return BruteForceBlock.objects.create(
-            identifier_hash=hash_identifier(identifier),
+            identifier_hash=identifier_hash,
             ip=ip,
-            all_ips=account_crossed,
+            all_ips=all_ips,
             user=account_for(identifier),
-            failures=account if account_crossed else pair,
+            failures=failures,
             blocked_at=now,
             last_failure_at=now,
             expires_at=now + timedelta(days=BLOCK_DAYS),
@@ -155,6 +175,11 @@ def first_notice_this_hour(identifier_hash: str, ip: str) -> bool:
     except Exception as exc:
         logger.error("Cache unavailable for the brute-force notice: %s", exc)
         return False
+
+
+def start_notice_hour(identifier_hash: str, ip: str) -> None:
+    """A new block is always notified; the next notice waits an hour."""
+    cache.set(notified_key(identifier_hash, ip), 1, NOTIFY_EVERY_SECONDS)
 
 
 def active_block(identifier_hash: str, ip: str) -> BruteForceBlock | None:
@@ -185,6 +210,7 @@ def release(blocks, reason: str, by=None) -> list[BruteForceBlock]:
         keys.add(pair_key(block.identifier_hash, block.ip))
         keys.add(account_key(block.identifier_hash))
         keys.add(notified_key(block.identifier_hash, block.ip))
+        keys.add(row_key(block.identifier_hash, block.ip, block.all_ips))
     if keys:
         try:
             cache.delete_many(sorted(keys))
@@ -217,14 +243,12 @@ def restore_from_database() -> int:
         "identifier_hash", "ip", "all_ips", "failures", "expires_at"
     ):
         ttl = max(1, int((block.expires_at - now).total_seconds()))
-        key = (
-            account_key(block.identifier_hash)
-            if block.all_ips
-            else pair_key(block.identifier_hash, block.ip)
-        )
-        values[key] = (max(block.failures, 1), ttl)
-    for key, (failures, ttl) in values.items():
+        h = block.identifier_hash
+        counter = account_key(h) if block.all_ips else pair_key(h, block.ip)
+        values[counter] = (max(block.failures, 1), ttl)
+        values[row_key(h, block.ip, block.all_ips)] = (1, ttl)
+    for key, (value, ttl) in values.items():
         # add(): a counter that came back meanwhile is the fresher one.
-        cache.add(key, failures, ttl)
+        cache.add(key, value, ttl)
     cache.set(EPOCH_KEY, 1, None)
-    return len(values)
+    return len(values) // 2

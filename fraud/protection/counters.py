@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any
 
-from django.core.cache import cache as default_cache
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
 # The token bucket as a GCRA: the key holds the "theoretical arrival time" (TAT) in ms, the
@@ -48,7 +48,9 @@ class RoundTrip:
     """
 
     def __init__(self, cache=None) -> None:
-        self.cache = cache or default_cache
+        # The backend itself, not django.core.cache.cache: that is a proxy, and the Redis
+        # pipeline needs to know it talks to Redis.
+        self.cache = cache if cache is not None else caches["default"]
         self._ops: list[tuple[str, str, tuple]] = []
 
     def __len__(self) -> int:

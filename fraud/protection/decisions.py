@@ -76,46 +76,51 @@ def refuse_blocked(request: HttpRequest, attempt, verdict) -> Refusal:
     )
 
 
-def blocked_now(request: HttpRequest, block: BruteForceBlock, identifier: str, protection) -> None:
-    """The failure that crossed the threshold: log the block, notify the user."""
+def block_crossed(request: HttpRequest, guard, identifier: str, ip: str, pair, account) -> None:
+    """After a failure: when it reached the threshold, write the block, log it, notify."""
+    scope = guard.crossed(pair, account)
+    if scope:
+        failures = account if scope == "account" else pair
+        _write_block(request, guard, identifier, ip, failures, scope == "account")
+
+
+def refused_while_blocked(request: HttpRequest, attempt, verdict, guard, seen: dict) -> None:
+    """A refused attempt on a blocked identifier. ``seen``: what the attempt's round trip read
+    (whether the row was claimed, whether the user was told this hour).
+
+    A block with no row yet (the threshold was lowered under existing counters) gets it now;
+    otherwise the user is told again, at most once an hour per IP.
+    """
+    all_ips = verdict.scope == "account"
+    if seen.get("account_row" if all_ips else "pair_row") is None:
+        _write_block(request, guard, attempt.identifier, attempt.ip, verdict.failures, all_ips)
+        return
+    if seen.get("notified") is not None:
+        return
+    if brute_force.first_notice_this_hour(attempt.identifier_hash, attempt.ip):
+        block = brute_force.active_block(attempt.identifier_hash, attempt.ip)
+        if block is not None:
+            _send_blocked(request, block, attempt.identifier, guard.protection)
+
+
+def _write_block(request, guard, identifier: str, ip: str, failures: int, all_ips: bool):
+    block = guard.write_block(identifier, ip, failures, all_ips)
+    if block is None:  # another request wrote it
+        return
     record_event(
         EventType.BRUTE_FORCE_BLOCK,
         request=request,
         user=block.user,
         identifier=identifier,
-        reason="every IP" if block.all_ips else "this IP",
+        reason="every IP" if all_ips else "this IP",
         data={
             "block": block.pk,
-            "failures": block.failures,
-            "enforced": protection.brute_force_block,
+            "failures": failures,
+            "enforced": guard.protection.brute_force_block,
         },
     )
-    if brute_force.first_notice_this_hour(block.identifier_hash, block.ip):
-        _send_blocked(request, block, identifier, protection)
-
-
-def notify_blocked(request: HttpRequest, attempt, protection) -> None:
-    """A refused attempt on a blocked pair: notify again, at most once an hour."""
-    if not brute_force.first_notice_this_hour(attempt.identifier_hash, attempt.ip):
-        return
-    block = brute_force.active_block(attempt.identifier_hash, attempt.ip)
-    if block is None:
-        # Blocked by the counter but with no row: the threshold was lowered meanwhile.
-        guard = brute_force.BruteForceGuard(protection)
-        block = guard.block_if_crossed(
-            attempt.identifier, attempt.ip, guard.threshold, guard.threshold
-        )
-        if block is None:
-            return
-        record_event(
-            EventType.BRUTE_FORCE_BLOCK,
-            request=request,
-            user=block.user,
-            identifier=attempt.identifier,
-            reason="threshold lowered",
-            data={"block": block.pk, "failures": block.failures},
-        )
-    _send_blocked(request, block, attempt.identifier, protection)
+    brute_force.start_notice_hour(block.identifier_hash, ip)
+    _send_blocked(request, block, identifier, guard.protection)
 
 
 def _send_blocked(request, block: BruteForceBlock, identifier: str, protection) -> None:

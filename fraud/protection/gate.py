@@ -110,9 +110,7 @@ def check_attempt(request: HttpRequest, flow: str, identifier: str) -> Refusal |
     if flow == "signup" and protection.ip_throttling_enabled:
         slots["signups"], slots["signup_ttl"] = limiter.queue_signup(trip, ip)
     if flow == "login" and protection.brute_force_enabled and attempt.identifier_hash:
-        slots["pair"], slots["account"], slots["epoch"] = guard.queue_read(
-            trip, attempt.identifier_hash, ip
-        )
+        slots.update(guard.queue_read(trip, attempt.identifier_hash, ip))
     if mode != CaptchaMode.NEVER:
         slots["ip_failures"] = trip.get(velocity.ip_key(ip))
         slots["network_failures"] = trip.get(network_key(network_of(ip)))
@@ -135,17 +133,19 @@ def check_attempt(request: HttpRequest, flow: str, identifier: str) -> Refusal |
 
     # 2. Brute force.
     if "pair" in slots:
+        seen = None
         if values is None:
             verdict = guard.decision_from_database(attempt.identifier_hash, ip)
+        elif value("epoch") is None:
+            _restore_blocks()
+            verdict = guard.decision_from_database(attempt.identifier_hash, ip)
         else:
-            if value("epoch") is None:
-                _restore_blocks()
-                verdict = guard.decision_from_database(attempt.identifier_hash, ip)
-            else:
-                verdict = guard.decision(value("pair"), value("account"))
-            attempt.pair_failures = int(value("pair") or 0)
+            verdict = guard.decision(value("pair"), value("account"))
+            seen = {name: value(name) for name in ("pair_row", "account_row", "notified")}
+        attempt.pair_failures = int(value("pair") or 0)
         if verdict.blocked:
-            decisions.notify_blocked(request, attempt, protection)
+            if seen is not None:
+                decisions.refused_while_blocked(request, attempt, verdict, guard, seen)
             if verdict.enforced:
                 return decisions.refuse_blocked(request, attempt, verdict)
 
@@ -225,9 +225,9 @@ def record_failure(request: HttpRequest | None, identifier: str) -> None:
     values = _run(trip)
     if values is None or "pair" not in slots:
         return
-    block = guard.block_if_crossed(identifier, ip, values[slots["pair"]], values[slots["account"]])
-    if block is not None:
-        decisions.blocked_now(request, block, identifier, protection)
+    decisions.block_crossed(
+        request, guard, identifier, ip, values[slots["pair"]], values[slots["account"]]
+    )
 
 
 def record_success(request: HttpRequest | None) -> None:

@@ -68,6 +68,15 @@ def test_the_threshold_is_the_administrators(user, protect):
     assert fail(4) == [400, 400, 400, 429]
 
 
+def test_lowering_the_threshold_blocks_at_once_and_writes_the_row(user, protect, received):
+    blocked = received(signals.brute_force_blocked)
+    fail(5)
+    protect(brute_force_threshold=3)
+    assert fail(3) == [429] * 3
+    block = BruteForceBlock.objects.get()
+    assert block.failures == 5 and len(blocked) == 1
+
+
 def test_another_ip_still_signs_in(user, password):
     fail(12)
     assert attempt(HOME, "alice", password).status_code == 302
@@ -116,7 +125,13 @@ def test_account_lockout_blocks_every_ip(user, password, protect):
         assert attempt(f"198.51.100.{n + 1}", "alice", WRONG).status_code == 400
     assert attempt(HOME, "alice", password).status_code == 429
     block = BruteForceBlock.objects.get()
-    assert block.all_ips
+    assert block.all_ips and block.failures == 10
+
+
+def test_account_lockout_from_one_ip_writes_one_row(user, protect):
+    protect(brute_force_lock_all_ips=True)
+    assert fail(12) == [400] * 10 + [429] * 2
+    assert BruteForceBlock.objects.get().all_ips
 
 
 def test_blocking_off_records_and_notifies_but_lets_attempts_through(user, protect, received):
