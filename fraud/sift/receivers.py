@@ -60,7 +60,7 @@ def on_signed_up(sender, request, user, **kwargs):
 
 @receiver(ciam_signals.authentication_attempted, dispatch_uid="fraud.sift.attempt_started")
 def on_attempt_started(sender, request, flow, **kwargs):
-    if flow == "login":
+    if flow == "login" and SiftSettings.load().enabled:
         forget_login_sent(request)
 
 

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 import pytest
 from celery import Celery
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fraud.sift.models import SiftOutbox, SiftSettings
 from tests.fakes.sift_server import FakeSift, sift_server_fixture  # noqa: F401
@@ -100,3 +102,10 @@ def sift_fixture(db, settings, sift_server, celery_eager):
 
 def login(client, identifier: str, password: str, **extra):
     return client.post(LOGIN, {"login": identifier, "password": password}, **extra)
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """The code the user's authenticator app shows now."""
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"

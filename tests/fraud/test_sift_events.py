@@ -12,7 +12,6 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.test import Client
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ciam import signals
@@ -25,6 +24,7 @@ from tests.fraud.sift_support import (  # noqa: F401
     login,
     sift_fixture,
     sift_server_fixture,
+    totp_code,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -203,12 +203,6 @@ def test_email_change_publishes_update_account(sift, user):
     event = only(sift.events("$update_account"))
     assert event["$user_email"] == "alice2@example.com"
     assert event["user_uuid"] == str(user.pk)
-
-
-def totp_code(device: TOTPDevice) -> str:
-    device.refresh_from_db()
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return f"{totp.token():0{device.digits}d}"
 
 
 def test_step_up_publishes_pending_then_the_outcome(sift, user, password, connect_receiver):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ciam import signals
@@ -15,6 +14,7 @@ from tests.fraud.sift_support import (  # noqa: F401
     login,
     sift_fixture,
     sift_server_fixture,
+    totp_code,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,12 +25,6 @@ STEP_UP = "/accounts/step-up/"
 @pytest.fixture
 def totp(user):
     return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-
-
-def totp_code(device: TOTPDevice) -> str:
-    device.refresh_from_db()
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return f"{totp.token():0{device.digits}d}"
 
 
 def signed_in(client: Client) -> bool:
