@@ -150,7 +150,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("details"))
     def details(self, obj):
-        text = json.dumps(masked_context(obj.context), indent=2, sort_keys=True, default=str)
+        text = json.dumps(
+            masked_context(obj.context), indent=2, sort_keys=True, default=str, ensure_ascii=False
+        )
         return format_html("<pre>{}</pre>", text)
 
     @admin.action(description=_("Send again"), permissions=["change"])
