@@ -40,7 +40,10 @@
     var status = box.querySelector("[data-ciam-pow-status]");
     if (!form || !output) return;
     if (!(window.crypto && crypto.subtle && window.TextEncoder)) {
-      if (status) status.textContent = box.dataset.unsupported;
+      if (status) {
+        status.textContent = box.dataset.unsupported;
+        status.classList.add("ciam-alert--warning");
+      }
       return;
     }
     var waiting = false;
@@ -57,7 +60,10 @@
       done = true;
       box.removeAttribute("aria-busy");
       box.setAttribute("data-ciam-pow-solved", "");
-      if (status) status.textContent = box.dataset.done;
+      if (status) {
+        status.textContent = box.dataset.done;
+        status.classList.add("ciam-alert--success");
+      }
       if (waiting) {
         if (form.requestSubmit) form.requestSubmit();
         else form.submit();
