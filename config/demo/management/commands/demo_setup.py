@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site
 from django.core.management.base import BaseCommand
 
+from notifications.models import SWITCHES, NotificationSettings
+
 DEMO_ACCOUNTS = [
     # username, email, password, staff
     ("admin", "admin@example.com", "ciam-admin-demo", True),
@@ -14,7 +16,7 @@ DEMO_ACCOUNTS = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo administrator and demo user, and name the site."
+    help = "Create the demo administrator and demo user, name the site, turn on every email."
 
     def handle(self, *args, **options):
         Site.objects.update_or_create(
@@ -31,6 +33,13 @@ class Command(BaseCommand):
             EmailAddress.objects.update_or_create(
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )
+        # Every security email on (they print to this terminal), new networks included (off
+        # by default: mobile users change networks often). The administrator is a superuser,
+        # so it receives the alerts.
+        notification_settings = NotificationSettings.load()
+        for switch in [*SWITCHES.values(), "on_new_device", "on_new_network", "on_new_country"]:
+            setattr(notification_settings, switch, True)
+        notification_settings.save()
         self.stdout.write(self.style.SUCCESS("Demo site ready on http://localhost:8000"))
         for username, email, password, staff in DEMO_ACCOUNTS:
             role = "administrator (/admin/)" if staff else "user"
