@@ -164,8 +164,9 @@ class BruteForceGuard:
 
     @staticmethod
     def reset(identifier_hash: str, ip: str) -> None:
-        """A successful sign-in: the consecutive failures of this pair start again from 0."""
-        cache.delete(pair_key(identifier_hash, ip))
+        """A successful sign-in: the consecutive failures of this identifier start again from
+        0, from this IP and from every IP (one round trip)."""
+        cache.delete_many([pair_key(identifier_hash, ip), account_key(identifier_hash)])
 
 
 def first_notice_this_hour(identifier_hash: str, ip: str) -> bool:

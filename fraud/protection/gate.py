@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.http import HttpRequest
 
@@ -63,11 +63,12 @@ class Attempt:
     identifier_hash: str
     ip: str
     allow_listed: bool = False
+    # Failures on record before this attempt: this identifier from this IP, and from any IP.
     pair_failures: int = 0
+    account_failures: int = 0
     fingerprint: breached.PasswordFingerprint | None = None
     bot: bot.BotAssessment | None = None
     captcha_required: bool = False
-    notes: dict = field(default_factory=dict)
 
 
 def current_attempt(request: HttpRequest | None) -> Attempt | None:
@@ -143,6 +144,7 @@ def check_attempt(request: HttpRequest, flow: str, identifier: str) -> Refusal |
             verdict = guard.decision(value("pair"), value("account"))
             seen = {name: value(name) for name in ("pair_row", "account_row", "notified")}
         attempt.pair_failures = int(value("pair") or 0)
+        attempt.account_failures = int(value("account") or 0)
         if verdict.blocked:
             if seen is not None:
                 decisions.refused_while_blocked(request, attempt, verdict, guard, seen)
@@ -231,11 +233,14 @@ def record_failure(request: HttpRequest | None, identifier: str) -> None:
 
 
 def record_success(request: HttpRequest | None) -> None:
-    """A successful sign-in forgets the consecutive failures of its identifier and IP."""
+    """A successful sign-in: the consecutive failures of its identifier (from this IP, and
+    from every IP for account lockout) start again from 0. No cache call when there were none.
+    """
     attempt = current_attempt(request)
-    if attempt is None or attempt.flow != "login" or not attempt.pair_failures:
+    if attempt is None or attempt.flow != "login":
         return
-    try:
-        brute_force.BruteForceGuard.reset(attempt.identifier_hash, attempt.ip)
-    except Exception as exc:
-        _log_outage(exc)
+    if attempt.pair_failures or attempt.account_failures:
+        try:
+            brute_force.BruteForceGuard.reset(attempt.identifier_hash, attempt.ip)
+        except Exception as exc:
+            _log_outage(exc)

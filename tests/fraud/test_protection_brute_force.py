@@ -128,6 +128,15 @@ def test_account_lockout_blocks_every_ip(user, password, protect):
     assert block.all_ips and block.failures == 10
 
 
+def test_with_account_lockout_a_success_resets_the_count_from_every_ip(user, password, protect):
+    protect(brute_force_lock_all_ips=True)
+    for n in range(9):
+        attempt(f"198.51.100.{n + 1}", "alice", WRONG)
+    assert attempt(HOME, "alice", password).status_code == 302
+    codes = [attempt(f"198.51.101.{n + 1}", "alice", WRONG).status_code for n in range(9)]
+    assert codes == [400] * 9
+
+
 def test_account_lockout_from_one_ip_writes_one_row(user, protect):
     protect(brute_force_lock_all_ips=True)
     assert fail(12) == [400] * 10 + [429] * 2
