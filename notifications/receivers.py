@@ -21,6 +21,7 @@ import functools
 import logging
 
 from allauth.account import signals as allauth_signals
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -39,10 +40,14 @@ logger = logging.getLogger("ciam.notifications")
 
 
 def _never_raises(func):
+    """Run ``func`` in a savepoint and log what it raises: a database error here must not
+    poison the transaction of the sign-in or the change being reported."""
+
     @functools.wraps(func)
     def guarded(*args, **kwargs):
         try:
-            func(*args, **kwargs)
+            with transaction.atomic():
+                func(*args, **kwargs)
         except Exception:
             logger.exception("Notification receiver %s failed", func.__name__)
 
@@ -76,16 +81,25 @@ def sign_in_reasons(event: SecurityEvent, notification_settings: NotificationSet
     return reasons
 
 
-@_never_raises
 def sign_in_recorded(sender, instance: SecurityEvent, created=False, raw=False, **kwargs):
+    """Every row of the event log passes here: what needs no email costs no query (the
+    settings come from the process cache, the signals from the row in memory)."""
     if not created or raw or instance.type != EventType.LOGIN_SUCCEEDED or not instance.user_id:
         return
-    notification_settings = NotificationSettings.load()
-    if not notification_settings.suspicious_sign_in:
+    try:
+        notification_settings = NotificationSettings.load()
+        if not notification_settings.suspicious_sign_in:
+            return
+        reasons = sign_in_reasons(instance, notification_settings)
+    except Exception:
+        logger.exception("Could not decide on a new-sign-in email")
         return
-    reasons = sign_in_reasons(instance, notification_settings)
-    if not reasons:
-        return
+    if reasons:
+        _email_sign_in(instance, reasons)
+
+
+@_never_raises
+def _email_sign_in(instance: SecurityEvent, reasons: list) -> None:
     outbox.notify_user(
         Kind.SUSPICIOUS_SIGN_IN,
         instance.user,

@@ -257,3 +257,11 @@ def test_not_me_signs_out_everywhere_with_any_session_backend(
     assert Client().post(email.link(NOT_ME)).status_code == 302
 
     assert not signed_in(home) and not signed_in(intruder)
+
+
+def test_not_me_needs_the_pages_csrf_token(intrusion):
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post(intrusion["link"]).status_code == 403
+    page = browser.get(intrusion["link"])
+    token = page.context["csrf_token"]
+    assert browser.post(intrusion["link"], {"csrfmiddlewaretoken": str(token)}).status_code == 302

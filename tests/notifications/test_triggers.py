@@ -417,3 +417,33 @@ def test_a_sift_decision_that_locks_an_account_alerts_the_administrators(
         "Sift's decision looks_bad_lock was applied to alice: Account locked (1 session(s) ended)."
     )
     assert "/admin/ciam_fraud/siftdecision/" in alert.link("/admin/ciam_fraud/siftdecision/")
+
+
+def test_a_sign_in_that_needs_no_email_costs_no_query(user, sign_in, known_device):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    browser = known_device()
+    with CaptureQueriesContext(connection) as queries:
+        assert sign_in(browser, HOME).status_code == 302
+    touched = [q["sql"] for q in queries if "ciam_notifications" in q["sql"]]
+    assert touched == []
+
+
+def test_administrator_alerts_go_to_a_weekly_digest_when_chosen(
+    make_user, security_admin, sign_in, protect, notify, mailoutbox
+):
+    from notifications.tasks import send_digest
+
+    notify(admin_frequency="weekly")
+    protect(login_failures_per_ip=1)
+    for ip in (AWAY, "192.0.2.7"):
+        for n in range(3):
+            sign_in(Client(), ip, identifier=f"someone{n}", secret=WRONG)
+    assert mailoutbox == []
+    assert send_digest.delay("daily").get() == 0
+    assert send_digest.delay("weekly").get() == 1
+
+    (digest,) = emails(mailoutbox, "secops@example.com")
+    assert digest.subject == "[example.com] Weekly security digest: 2 alerts"
+    assert digest.says("Admin: IP throttled", "2 alerts", AWAY, "192.0.2.7")
