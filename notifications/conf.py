@@ -39,6 +39,12 @@ class NotificationsConf:
         return int(self._get("BATCH", 200))
 
     @property
+    def SMTP_TIMEOUT(self) -> float:
+        """Seconds an SMTP connection may hang when Django's ``EMAIL_TIMEOUT`` is not set (its
+        default, None, would let a silent mail server block a worker for ever)."""
+        return float(self._get("SMTP_TIMEOUT", 10))
+
+    @property
     def LINK_MAX_AGE(self) -> int:
         """Seconds a "This wasn't me" link works after the email was sent (default 7 days)."""
         return int(self._get("LINK_MAX_AGE", 7 * 24 * 3600))

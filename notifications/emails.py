@@ -16,7 +16,7 @@ import re
 from allauth.utils import build_absolute_uri
 from django.conf import settings as django_settings
 from django.contrib.sites.models import Site
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ciam.user_agents import describe_user_agent
 
+from .conf import settings
 from .models import NOT_ME_KINDS, Kind, Notification
 
 logger = logging.getLogger("ciam.notifications")
@@ -130,6 +131,12 @@ def email_context(row: Notification) -> dict:
     return context
 
 
+def _connection():
+    if getattr(django_settings, "EMAIL_TIMEOUT", None) is None:
+        return get_connection(timeout=settings.SMTP_TIMEOUT)
+    return get_connection()
+
+
 def build_email(row: Notification) -> EmailMultiAlternatives:
     """The message for ``row``, ready to send; raises when a template is missing or broken."""
     context = email_context(row)
@@ -144,6 +151,7 @@ def build_email(row: Notification) -> EmailMultiAlternatives:
         subject,
         text,
         to=[row.recipient],
+        connection=_connection(),
         # Tells mail servers and auto-responders this is not a person writing.
         headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
     )

@@ -169,6 +169,28 @@ def test_an_email_that_keeps_failing_is_given_up_with_the_reason(
     assert delivery.deliver(row.pk) is None  # never tried again
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_server_that_never_answers_times_out_and_is_retried(
+    new_device_sign_in, settings, mailoutbox
+):
+    import socket
+
+    silent = socket.socket()  # accepts connections (the kernel does) and never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = silent.getsockname()
+        settings.EMAIL_TIMEOUT = None  # Django's default: no timeout at all
+        settings.CIAM_NOTIFICATIONS_SMTP_TIMEOUT = 0.5
+        row = new_device_sign_in()
+    finally:
+        silent.close()
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.PENDING, 1)
+    assert "timed out" in row.last_error
+
+
 def test_backoff_doubles_with_jitter_and_is_capped(settings):
     settings.CIAM_NOTIFICATIONS_RETRY_BASE_SECONDS = 10
     settings.CIAM_NOTIFICATIONS_RETRY_MAX_SECONDS = 100

@@ -104,14 +104,17 @@ def test_at_most_one_new_sign_in_email_an_hour(user, sign_in, known_device, mail
     assert rows(Kind.SUSPICIOUS_SIGN_IN).count() == 1
 
 
+@pytest.mark.parametrize(
+    "backend", ["ciam.cache.FailOpenRedisCache", "django.core.cache.backends.redis.RedisCache"]
+)
 def test_with_the_cache_down_the_database_key_still_limits_to_one_an_hour(
-    user, sign_in, known_device, settings, mailoutbox
+    backend, user, sign_in, known_device, settings, mailoutbox
 ):
     known_device()
     # A cache nobody listens on: every counter fails open, and so does the notice limit.
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": backend,
             "LOCATION": "redis://127.0.0.1:9/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
