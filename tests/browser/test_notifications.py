@@ -21,14 +21,19 @@ NEW_PASSWORD = "a fresh passphrase for alice 9"
 
 @pytest.fixture
 def eager_celery():
-    """The live server runs in another thread, under the site's Celery app: send email in
-    process there too (the embedded default), whatever REDIS_URL says."""
+    """The live server runs in another thread, under Celery's default app: make it the site's
+    app, sending email in process (the embedded default) whatever REDIS_URL says. (A test
+    worker started earlier in the session leaves its own app as the default.)"""
+    from celery import _state
+
     from config.celery import app
 
-    saved = app.conf.task_always_eager
+    saved_default, saved_eager = _state.default_app, app.conf.task_always_eager
+    app.set_default()
     app.conf.task_always_eager = True
     yield
-    app.conf.task_always_eager = saved
+    app.conf.task_always_eager = saved_eager
+    _state.set_default_app(saved_default)
 
 
 def new_page(browser, site_url):

@@ -218,6 +218,19 @@ def test_an_email_that_cannot_be_rendered_fails_at_once(
 # --- A real worker on a real broker -----------------------------------------------------------
 
 
+@pytest.fixture
+def worker_app(redis_url):
+    """A Celery app on the real broker, with its own queue, for ``start_worker``; Celery's
+    default app (which start_worker replaces) is restored afterwards."""
+    from celery import _state
+
+    saved = _state.default_app
+    with celery_app(broker_url=redis_url) as app:
+        app.conf.task_default_queue = f"ciam-notifications-test-{threading.get_ident()}"
+        yield app
+    _state.set_default_app(saved)
+
+
 def wait_for(condition, seconds: float = 15.0):
     """Poll until ``condition()`` is true (a worker in another thread is doing the work)."""
     deadline = time.monotonic() + seconds
@@ -231,27 +244,25 @@ def wait_for(condition, seconds: float = 15.0):
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_celery_worker_on_redis_sends_the_email_and_a_duplicate_sends_nothing(
-    new_device_sign_in, redis_url, make_user, sign_in
+    new_device_sign_in, worker_app, make_user, sign_in
 ):
     from celery.contrib.testing.worker import start_worker
 
-    with celery_app(broker_url=redis_url) as app:
-        app.conf.task_default_queue = f"ciam-notifications-test-{threading.get_ident()}"
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            row = new_device_sign_in()
-            wait_for(lambda: len(mail.outbox) == 1)
-            (email,) = emails(mail.outbox)
-            assert email.subject == "New sign-in to your example.com account"
-            assert email.link("/notifications/not-me/")
+    with start_worker(worker_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        row = new_device_sign_in()
+        wait_for(lambda: len(mail.outbox) == 1)
+        (email,) = emails(mail.outbox)
+        assert email.subject == "New sign-in to your example.com account"
+        assert email.link("/notifications/not-me/")
 
-            # The same task delivered twice more (a redelivery after a lost ack): then a
-            # marker email behind them in the queue, so they were handled when it arrives.
-            for _ in range(2):
-                send_notification.apply_async((row.pk,))
-            make_user("bob", "bob@example.com")
-            assert sign_in(Client(), identifier="bob").status_code == 302
-            assert sign_in(Client(), AWAY, identifier="bob").status_code == 302
-            wait_for(lambda: len(mail.outbox) == 2)
+        # The same task delivered twice more (a redelivery after a lost ack): then a marker
+        # email behind them in the queue, so they were handled when it arrives.
+        for _ in range(2):
+            send_notification.apply_async((row.pk,))
+        make_user("bob", "bob@example.com")
+        assert sign_in(Client(), identifier="bob").status_code == 302
+        assert sign_in(Client(), AWAY, identifier="bob").status_code == 302
+        wait_for(lambda: len(mail.outbox) == 2)
     assert [m.to for m in mail.outbox] == [["alice@example.com"], ["bob@example.com"]]
     row.refresh_from_db()
     assert (row.status, row.attempts) == (Status.SENT, 1)
@@ -260,17 +271,15 @@ def test_a_celery_worker_on_redis_sends_the_email_and_a_duplicate_sends_nothing(
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_celery_worker_retries_smtp_errors_with_backoff(
-    new_device_sign_in, redis_url, smtp_down, settings
+    new_device_sign_in, worker_app, smtp_down, settings
 ):
     from celery.contrib.testing.worker import start_worker
 
     settings.CIAM_NOTIFICATIONS_RETRY_BASE_SECONDS = 0.2
     settings.CIAM_NOTIFICATIONS_MAX_ATTEMPTS = 3
-    with celery_app(broker_url=redis_url) as app:
-        app.conf.task_default_queue = f"ciam-notifications-test-{threading.get_ident()}"
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            row = new_device_sign_in()
-            wait_for(lambda: Notification.objects.get(pk=row.pk).status == Status.FAILED)
+    with start_worker(worker_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        row = new_device_sign_in()
+        wait_for(lambda: Notification.objects.get(pk=row.pk).status == Status.FAILED)
     row.refresh_from_db()
     assert row.attempts == 3  # the first try and two retries the task scheduled itself
     assert row.last_error.startswith("gave up after 3 attempts")
