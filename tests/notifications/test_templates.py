@@ -68,9 +68,15 @@ def test_every_kind_renders_subject_text_and_html(kind, user):
     assert "&#x27;" not in message.body and "&amp;" not in message.body
 
 
-def test_the_sites_name_and_domain_come_from_django_contrib_sites(user):
+@pytest.fixture
+def acme_site():
     Site.objects.filter(pk=1).update(name="Acme Bank", domain="login.acme.example")
     Site.objects.clear_cache()
+    yield
+    Site.objects.clear_cache()  # the process-wide cache would outlive the rolled-back row
+
+
+def test_the_sites_name_and_domain_come_from_django_contrib_sites(user, acme_site):
     message = render(Kind.SUSPICIOUS_SIGN_IN, user)
     assert message.subject == "New sign-in to your Acme Bank account"
     assert "Acme Bank (login.acme.example)" in message.body
