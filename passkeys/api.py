@@ -2,7 +2,8 @@
 
 Every endpoint takes a POST with a JSON object body and Django's CSRF token in the
 ``X-CSRFToken`` header, and answers JSON: ``{"error": "...", "code": "..."}`` with a 4xx for
-anything it refuses (405 other methods, 403 CSRF, 413 oversized, 400 malformed), never a 500.
+anything it refuses (405 other methods, 403 CSRF, 413 oversized, 400 malformed or nested too
+deeply to parse), never a 500.
 A successful ceremony answers ``{"location": url}``: the page the browser goes to next.
 """
 
@@ -71,7 +72,8 @@ def json_endpoint(view):
             return json_error("too_large", _("The request is too large."), status=413)
         try:
             payload = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # RecursionError: nesting deep enough to exhaust the parser fits under the cap.
             payload = None
         if not isinstance(payload, dict):
             return json_error("malformed", _("The request is not a JSON object."))

@@ -87,6 +87,13 @@ def test_malformed_json(client, body):
     assert_refused(post_json(client, "passkeys:login", body), "malformed")
 
 
+def test_deeply_nested_json_under_the_size_cap(client):
+    # About 60 kB, under the 64 kB cap: nested deep enough to exhaust Python's parser.
+    body = '{"credential":' + "[" * 30_000 + "]" * 30_000 + "}"
+    assert len(body) < 64 * 1024
+    assert_refused(post_json(client, "passkeys:login", body), "malformed")
+
+
 @pytest.mark.parametrize(
     "credential",
     [None, "text", {}, {"id": "abc"}, {"id": "abc", "response": {"clientDataJSON": "!!"}}],
