@@ -166,19 +166,24 @@ def verify_registration(credential: dict, *, challenge: bytes, uv_required: bool
         )
     except _PARSE_ERRORS as exc:
         raise _refusal(exc) from exc
-    transports = (credential.get("response") or {}).get("transports") or []
     return NewCredential(
         credential_id=bytes_to_base64url(verified.credential_id),
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
         aaguid=str(verified.aaguid),
-        transports=sorted({t for t in transports if t in KNOWN_TRANSPORTS})
-        if isinstance(transports, list)
-        else [],
+        transports=known_transports((credential.get("response") or {}).get("transports")),
         backup_eligible=verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE,
         backed_up=verified.credential_backed_up,
         user_verified=verified.user_verified,
     )
+
+
+def known_transports(sent) -> list[str]:
+    """The transports the browser listed that WebAuthn defines, sorted, without duplicates;
+    anything else it sent (objects, numbers, unknown names, not a list) is dropped."""
+    if not isinstance(sent, list):
+        return []
+    return sorted({t for t in sent if isinstance(t, str) and t in KNOWN_TRANSPORTS})
 
 
 def verify_assertion(

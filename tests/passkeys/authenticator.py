@@ -67,7 +67,7 @@ class SoftAuthenticator:
     backup_eligible: bool = False
     backed_up: bool = False
     counter: bool = True
-    transports: tuple[str, ...] = ("internal",)
+    transports: tuple | object = ("internal",)
     credentials: list[StoredCredential] = field(default_factory=list)
 
     # --- navigator.credentials.create() -----------------------------------------------------
@@ -112,7 +112,10 @@ class SoftAuthenticator:
             "response": {
                 "clientDataJSON": b64u(client_data),
                 "attestationObject": b64u(attestation_object),
-                "transports": list(self.transports),
+                # A tuple goes as a JSON list; anything else as is (a misbehaving client).
+                "transports": (
+                    list(self.transports) if isinstance(self.transports, tuple) else self.transports
+                ),
             },
         }
 

@@ -82,6 +82,21 @@ def test_add_a_passkey(signed_in, user, device_changes):
     assert "1Password" in page and "Synced" in page
 
 
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        (({"x": 1}, "usb"), ["usb"]),
+        ((["nfc"], None, 5, "teleport", "hybrid", "internal"), ["hybrid", "internal"]),
+        ("internal", []),  # not a list
+    ],
+)
+def test_only_known_transports_are_kept(signed_in, user, sent, kept):
+    authenticator = SoftAuthenticator(transports=sent)
+    response = add_passkey_through_the_site(signed_in, authenticator)
+    assert response.status_code == 200, response.content
+    assert Passkey.objects.get(user=user).transports == kept
+
+
 def test_unknown_provider_is_named_after_browser_and_os(client, user, password):
     client = Client(HTTP_USER_AGENT=CHROME_ON_MAC)
     client.post(reverse("account_login"), {"login": user.username, "password": password})
