@@ -14,6 +14,7 @@ from ciam.user_agents import describe_user_agent
 AAGUIDS_FILE = Path(__file__).resolve().parent / "data" / "aaguids.json"
 MAX_NAME = 100
 
+
 @cache
 def known_aaguids() -> dict[str, str]:
     """The shipped AAGUID -> provider name map (read once per process)."""
