@@ -7,6 +7,7 @@ import hashlib
 import secrets
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
 
 from .conf import settings
 
@@ -50,13 +51,6 @@ def store_device_cookie(request: HttpRequest, response: HttpResponse) -> None:
     )
 
 
-def forget_device(request: HttpRequest) -> str:
-    """Give this browser a new device id (after "This wasn't me", for instance)."""
-    setattr(request, _REQUEST_ATTR, _new_id())
-    setattr(request, _NEW_ATTR, True)
-    return getattr(request, _REQUEST_ATTR)
-
-
 def get_session_id(request: HttpRequest) -> str:
     """A stable, hashed id of the browser session that survives the sign-in key rotation."""
     raw = request.session.get(SESSION_ID_KEY)
@@ -67,9 +61,13 @@ def get_session_id(request: HttpRequest) -> str:
 
 
 def hash_identifier(identifier: str) -> str:
-    """A stable, non-reversible form of an identifier typed into a login form."""
-    normalised = (identifier or "").strip().lower().encode()
-    return hashlib.sha256(normalised).hexdigest()
+    """A stable, non-reversible form of an identifier typed into a login form.
+
+    Keyed with ``SECRET_KEY`` (HMAC-SHA256): people type passwords into the username box, and
+    a plain hash of those could be reversed with a dictionary.
+    """
+    normalised = (identifier or "").strip().lower()
+    return salted_hmac("ciam.identifier", normalised, algorithm="sha256").hexdigest()
 
 
 def device_hash(device_id: str) -> str:

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +27,10 @@ class LoginSettings(SingletonModel):
     deny_status = models.PositiveSmallIntegerField(
         _("status code of the deny page"),
         default=403,
-        help_text=_("HTTP status of the page shown when a sign-in is denied. Default: 403."),
+        validators=[MinValueValidator(400), MaxValueValidator(499)],
+        help_text=_(
+            "HTTP status (400 to 499) of the page shown when a sign-in is denied. Default: 403."
+        ),
     )
     deny_title = models.CharField(_("deny page title"), max_length=100, default=DEFAULT_DENY_TITLE)
     deny_message = models.CharField(
@@ -66,6 +70,9 @@ class KnownDevice(models.Model):
     trusted = models.BooleanField(
         default=True, help_text=_("Cleared when the user says a sign-in was not theirs.")
     )
+    # The session this browser signed in with last, so "sign out everywhere" costs one query per
+    # user, not a scan of every session of the site.
+    session_key = models.CharField(max_length=40, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("known device")

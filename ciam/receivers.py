@@ -14,25 +14,30 @@ from .models import KnownDevice
 
 
 def _touch_device(request, user, **changes) -> None:
+    """Insert or update this browser's row in one statement (an upsert), never a read first."""
     now = timezone.now()
-    defaults = {
-        "last_seen_at": now,
-        "last_ip": get_client_ip(request),
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT],
-        **changes,
-    }
-    KnownDevice.objects.update_or_create(
+    row = KnownDevice(
         user=user,
         device_hash=device_hash(get_device_id(request)),
-        defaults=defaults,
-        create_defaults={**defaults, "first_seen_at": now},
+        first_seen_at=now,
+        last_seen_at=now,
+        last_ip=get_client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT],
+        **changes,
+    )
+    KnownDevice.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["user", "device_hash"],
+        update_fields=["last_seen_at", "last_ip", "user_agent", *changes],
     )
 
 
 @receiver(user_logged_in, dispatch_uid="ciam.remember_device")
 def remember_device(sender, request, user, **kwargs):
     if request is not None:
-        _touch_device(request, user)
+        session_key = request.session.session_key or ""
+        _touch_device(request, user, session_key=session_key)
 
 
 @receiver(signals.step_up_completed, dispatch_uid="ciam.remember_verification")

@@ -51,14 +51,6 @@ class Verdict:
     def deny(cls, **kwargs) -> Verdict:
         return cls(Action.DENY, **kwargs)
 
-    @property
-    def deny_title(self) -> str:
-        return self.title or str(DEFAULT_DENY_TITLE)
-
-    @property
-    def deny_message(self) -> str:
-        return self.message or str(DEFAULT_DENY_MESSAGE)
-
 
 ALLOW = Verdict.allow(source="default")
 

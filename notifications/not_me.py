@@ -9,9 +9,8 @@ What it does, in one transaction:
 
 - signs the user out everywhere: the password is made unusable, which ends every session on
   any session backend at its next request (Django checks each session's password hash), and
-  the session rows are deleted at once where the backend can list them (``db``,
-  ``cached_db``); with the ``cache``, ``file`` or ``signed_cookies`` backends the sessions end
-  at their next request instead;
+  the sessions the user signed in with are deleted at once (``ciam.sessions``; not possible
+  with ``signed_cookies``, where they end at their next request instead);
 - stops trusting the device that signed in or made the change (``KnownDevice.trusted``), so
   its next sign-in counts as a new device again;
 - records a ``device_untrusted`` security event and alerts the administrators;
@@ -32,9 +31,9 @@ from django.utils import timezone
 
 from ciam.client_ip import get_client_ip
 from ciam.models import KnownDevice
+from ciam.sessions import end_all_sessions
 from fraud.events.models import EventType
 from fraud.events.record import record_event
-from fraud.sift.webhooks import end_sessions
 
 from . import outbox
 from .conf import settings
@@ -125,7 +124,7 @@ def report(request: HttpRequest, token: str) -> Report:
             untrusted = KnownDevice.objects.filter(user=user, device_hash=device).update(
                 trusted=False, verified_at=None
             )
-        ended = end_sessions(user)
+        ended = end_all_sessions(user)
         details = {
             "notification": row.pk,
             "kind": row.kind,

@@ -4,10 +4,6 @@ from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
 DELIVER_DUE = "fraud.sift.deliver_due_events"
-LISTABLE_SESSION_ENGINES = {
-    "django.contrib.sessions.backends.db",
-    "django.contrib.sessions.backends.cached_db",
-}
 
 
 @register(Tags.compatibility)
@@ -22,19 +18,6 @@ def check_sift_deployment(app_configs, **kwargs):
                 hint="Merge fraud.sift.schedule.BEAT_SCHEDULE into CELERY_BEAT_SCHEDULE and "
                 "run `celery -A config beat`.",
                 id="fraud.W030",
-            )
-        )
-    engine = getattr(settings, "SESSION_ENGINE", "")
-    if engine not in {
-        "django.contrib.sessions.backends.db",
-        "django.contrib.sessions.backends.cached_db",
-    }:
-        problems.append(
-            Warning(
-                "SESSION_ENGINE cannot list a user's sessions: the Sift decision action "
-                '"sign out everywhere" ends none (locking and password resets still work).',
-                hint="Use the db or cached_db session engine.",
-                id="fraud.W031",
             )
         )
     return problems

@@ -10,13 +10,14 @@ event type lists; ``$ip`` and ``$browser`` only with "include user device metada
 from __future__ import annotations
 
 import re
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from ciam.client_ip import get_client_ip
 from ciam.context import MAX_USER_AGENT
-from ciam.device import get_session_id, hash_identifier
+from ciam.device import get_session_id
 
 CREATE_ACCOUNT = "$create_account"
 UPDATE_ACCOUNT = "$update_account"
@@ -48,7 +49,7 @@ def sift_user_id(user=None, identifier: str = "") -> str:
     when no account matches."""
     if user is not None:
         identifier = user.get_username()
-    return hash_identifier(identifier)
+    return hashlib.sha256((identifier or "").strip().lower().encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,14 @@ import hmac
 import json
 import logging
 from datetime import UTC, datetime
-from importlib import import_module
 
-from django.conf import settings as django_settings
-from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from ciam.sessions import end_all_sessions
 
 from .models import SiftDecision, SiftOutbox, SiftSettings
 from .signals import sift_decision_applied
@@ -154,28 +153,5 @@ def apply_action(user, action: str) -> str:
         # auth hash); the user regains access through "forgot password".
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    ended = end_sessions(user)
+    ended = end_all_sessions(user)
     return f"{ended} session(s) ended"
-
-
-def end_sessions(user) -> int:
-    """Delete every stored session of ``user``.
-
-    Needs a database-backed session engine (``db`` or ``cached_db``), whose sessions can be
-    listed; with another engine nothing is deleted and a warning is logged (locking the
-    account or removing the password still ends the sessions at their next request).
-    """
-    store_class = import_module(django_settings.SESSION_ENGINE).SessionStore
-    if not hasattr(store_class, "get_model_class"):
-        logger.warning(
-            "Sift sign-out: sessions of %s cannot be listed", django_settings.SESSION_ENGINE
-        )
-        return 0
-    model = store_class.get_model_class()
-    pk, ended = str(user.pk), 0
-    rows = model.objects.filter(expire_date__gt=timezone.now()).only("session_key", "session_data")
-    for row in rows.iterator(chunk_size=500):
-        if store_class().decode(row.session_data).get(SESSION_KEY) == pk:
-            store_class(row.session_key).delete()
-            ended += 1
-    return ended

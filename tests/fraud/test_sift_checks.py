@@ -1,5 +1,5 @@
 """System checks of Sift: the reference site passes; a deployment that would never retry events
-or cannot sign users out is warned, with a hint."""
+is warned, with a hint."""
 
 from __future__ import annotations
 
@@ -15,8 +15,3 @@ def test_no_periodic_retry_is_a_warning(settings):
     (warning,) = check_sift_deployment(None)
     assert warning.id == "fraud.W030" and "celery -A config beat" in warning.hint
 
-
-def test_sessions_that_cannot_be_listed_are_a_warning(settings):
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
-    (warning,) = check_sift_deployment(None)
-    assert warning.id == "fraud.W031"
