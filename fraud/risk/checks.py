@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.core.cache import cache
 from django.core.checks import Tags, Warning, register
 
@@ -13,14 +15,19 @@ _PROBE_KEY = "ciam:risk:check"
 @register(Tags.caches)
 def check_counter_cache(app_configs, **kwargs):
     """fraud.W010: the shared cache of the failed-attempt counters does not answer."""
+    # A value written and read back: a fail-open cache (ciam.cache.FailOpenRedisCache) raises
+    # nothing while Redis is down, it just forgets.
+    token = secrets.token_hex(8)
     try:
-        cache.set(_PROBE_KEY, 1, 10)
-        cache.get(_PROBE_KEY)
-    except Exception as exc:
+        cache.set(_PROBE_KEY, token, 10)
+        answered = cache.get(_PROBE_KEY) == token
+    except Exception:
+        answered = False
+    if not answered:
         return [
             Warning(
-                f"The cache does not answer ({exc.__class__.__name__}): failed-attempt velocity "
-                "counters fail open, so those risk signals are off.",
+                "The cache does not answer: failed-attempt velocity counters, brute-force "
+                "protection and throttling fail open, so those protections are off.",
                 hint="Check REDIS_URL / CACHES and that the cache server is running.",
                 id="fraud.W010",
             )

@@ -46,3 +46,17 @@ def test_sign_in_works_while_redis_is_down(dead_redis, client, user, password):
     # A wrong password is still a plain 400, not a 500.
     client.post("/accounts/logout/")
     assert client.post("/accounts/login/", {"login": "alice", "password": "no"}).status_code == 400
+
+
+def test_the_administrator_is_warned_by_a_system_check(dead_redis):
+    from django.core import checks
+
+    ids = [message.id for message in checks.run_checks(tags=[checks.Tags.caches])]
+    assert "fraud.W010" in ids
+
+
+def test_no_warning_while_the_cache_answers():
+    from django.core import checks
+
+    ids = [message.id for message in checks.run_checks(tags=[checks.Tags.caches])]
+    assert "fraud.W010" not in ids
