@@ -13,11 +13,17 @@ but logs the masked payload and the result under ``ciam.fraud.sift``.
 
 A call made for a sign-in stands for the ``$login`` event of that attempt: the
 ``user_logged_in`` publisher does not send another one.
+
+None of them raises for Sift's sake or the caller's data: an answer of the wrong shape, or
+``additional_params`` that cannot be sent as JSON, is an error like a timeout (-1, None,
+False), logged under ``ciam.fraud.sift``; a Sift policy then applies the administrator's
+"when Sift cannot answer" choice. Only an unknown ``login_status`` raises (``ValueError``).
 """
 
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -47,6 +53,10 @@ class LoginStatus(enum.StrEnum):
     @property
     def sift_value(self) -> str:
         return "$success" if self is LoginStatus.LOGIN_SUCCESS else "$failure"
+
+
+class Malformed(ValueError):
+    """Sift's answer does not have the documented shape, or a payload cannot be sent as JSON."""
 
 
 @dataclass(frozen=True)
@@ -89,14 +99,22 @@ def publish_login_event_to_sift(
 ) -> bool:
     """Queue a ``$login`` event (delivered through the outbox, nothing is awaited).
 
-    Returns False when Sift is off (no API key saved).
+    Returns False when Sift is off (no API key saved) or the event could not be queued
+    (``additional_params`` that cannot be sent as JSON, any other error: logged).
     """
     status = LoginStatus(login_status)
     sift_settings = SiftSettings.load()
     if not sift_settings.enabled:
         return False
-    payload, log = _login_payload(context, status, additional_params, sift_settings)
-    outbox.enqueue(payload, user=context.user, log=log or sift_settings.log_payloads)
+    try:
+        payload, log = _login_payload(context, status, additional_params, sift_settings)
+        outbox.enqueue(payload, user=context.user, log=log or sift_settings.log_payloads)
+    except Malformed as exc:
+        logger.warning("Sift $login not queued: %s", exc)
+        return False
+    except Exception:
+        logger.exception("Sift $login not queued")
+        return False
     mark_login_sent(context)
     return True
 
@@ -110,11 +128,38 @@ def ask_sift(
     return_workflow: bool = False,
 ) -> SiftAnswer:
     """Send ``$login`` and wait for the answer, within the admin's timeouts, behind the
-    circuit breaker. The call is recorded in the outbox (and delivered later if it failed)."""
+    circuit breaker. The call is recorded in the outbox (and delivered later if it failed).
+
+    Never raises but for an unknown ``login_status``: every error, whether Sift's, the
+    network's, a malformed answer or unsendable ``additional_params``, is ``answer.error``.
+    """
     status = LoginStatus(login_status)
+    log = False
+    try:
+        answer, log = _ask(context, status, additional_params, return_score, return_workflow)
+    except Malformed as exc:
+        answer = SiftAnswer(error=str(exc))
+    except Exception as exc:
+        # The "-1 / None on any error" contract: a policy must get an answer it can apply
+        # the administrator's on_error choice to, not an exception its signal swallows.
+        logger.exception("Sift $login call raised")
+        answer = SiftAnswer(error=f"unexpected error ({type(exc).__name__})")
+    if log:
+        logger.info(
+            "Sift $login answer: score=%s decision=%s%s",
+            answer.score if answer.score is not None else NO_SCORE,
+            answer.decision,
+            f" error={answer.error}" if answer.error else "",
+        )
+    elif answer.error:
+        logger.warning("Sift $login call failed: %s", answer.error)
+    return answer
+
+
+def _ask(context, status, additional_params, return_score, return_workflow):
     sift_settings = SiftSettings.load()
     if not sift_settings.enabled:
-        return SiftAnswer(error="Sift is off: no API key is saved")
+        return SiftAnswer(error="Sift is off: no API key is saved"), False
     payload, log = _login_payload(context, status, additional_params, sift_settings)
     breaker = CircuitBreaker()
     response = None
@@ -131,17 +176,7 @@ def ask_sift(
         breaker.record(not response.retryable)
     outbox.record_synchronous(payload, response, user=context.user)
     mark_login_sent(context)
-    answer = _read_answer(response, return_score, return_workflow)
-    if log:
-        logger.info(
-            "Sift $login answer: score=%s decision=%s%s",
-            answer.score if answer.score is not None else NO_SCORE,
-            answer.decision,
-            f" error={answer.error}" if answer.error else "",
-        )
-    elif answer.error:
-        logger.warning("Sift $login call failed: %s", answer.error)
-    return answer
+    return _read_answer(response, return_score, return_workflow), log
 
 
 def _login_payload(context, status: LoginStatus, additional_params, sift_settings):
@@ -153,7 +188,14 @@ def _login_payload(context, status: LoginStatus, additional_params, sift_setting
         origin=Origin.from_context(context),
         fields={"$login_status": status.sift_value},
     )
-    return payload, apply_additional_params(payload, additional_params)
+    log = apply_additional_params(payload, additional_params)
+    try:
+        # What the client and the outbox will do with it, checked before either runs, so
+        # nothing is half sent or queued for ever. NaN and Infinity are not JSON either.
+        json.dumps(payload, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise Malformed(f"additional_params cannot be sent as JSON: {exc}") from exc
+    return payload, log
 
 
 def apply_additional_params(payload: dict[str, Any], params: dict[str, Any] | None) -> bool:
@@ -195,7 +237,10 @@ def _read_answer(response: SiftResponse | None, want_score: bool, want_workflow:
     score = _score(score_response) if want_score else None
     if want_score and score is None:
         return SiftAnswer(error="Sift's answer has no account_takeover score", response=response)
-    decision = _decision(score_response) if want_workflow else None
+    try:
+        decision = _decision(score_response) if want_workflow else None
+    except Malformed as exc:
+        return SiftAnswer(error=str(exc), response=response)
     return SiftAnswer(score=score, decision=decision, response=response)
 
 
@@ -209,19 +254,41 @@ def _score(score_response: dict) -> float | None:
 
 
 def _decision(score_response: dict) -> str | None:
-    """In the account-takeover workflow run on the session, the first decision of its history."""
-    for workflow in score_response.get("workflow_statuses") or []:
-        if not isinstance(workflow, dict):
+    """In the account-takeover workflow run on the session, the first decision of its history.
+
+    Raises ``Malformed`` when a part of ``workflow_statuses`` has the wrong type.
+    """
+    for workflow in _field(score_response, "workflow_statuses", list):
+        _expect(workflow, dict, "a workflow status")
+        entity = _field(workflow, "entity", dict)
+        if ABUSE_TYPE not in _field(workflow, "abuse_types", list):
             continue
-        entity = workflow.get("entity") or {}
-        if ABUSE_TYPE not in (workflow.get("abuse_types") or []) or entity.get("type") != "session":
+        if entity.get("type") != "session":
             continue
-        for step in workflow.get("history") or []:
-            if isinstance(step, dict) and step.get("app") == "decision":
-                decision_id = (step.get("config") or {}).get("decision_id")
+        for step in _field(workflow, "history", list):
+            _expect(step, dict, "a history entry")
+            if step.get("app") == "decision":
+                decision_id = _field(step, "config", dict).get("decision_id")
                 return decision_id if isinstance(decision_id, str) and decision_id else None
         return None
     return None
+
+
+def _field(container: dict, name: str, kind: type):
+    """``container[name]``: an empty ``kind`` when missing or null; ``Malformed`` when it is of
+    another type."""
+    value = container.get(name)
+    if value is None:
+        return kind()
+    return _expect(value, kind, name)
+
+
+def _expect(value, kind: type, what: str):
+    if not isinstance(value, kind):
+        raise Malformed(
+            f"malformed answer from Sift: {what} is a {type(value).__name__}, not a {kind.__name__}"
+        )
+    return value
 
 
 def mark_login_sent(context: AuthenticationContext) -> None:

@@ -7,7 +7,8 @@ answered as Sift would (HTTP 400 with a non-zero status) and recorded in ``viola
 
 Answers are scriptable: ``reply(...)`` sets the default, ``then(...)`` queues one-shot answers
 (a score, a workflow decision, a Sift status such as 51 or -1, an HTTP status such as 500 or
-429, a delay longer than the client's read timeout, a dropped connection).
+429, a delay longer than the client's read timeout, a dropped connection, a score_response of
+the wrong shape).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class Reply:
     delay: float = 0.0
     drop: bool = False
     raw: bytes | None = None
+    # Fields of score_response served as given, over the generated ones: a malformed answer
+    # (``{"workflow_statuses": [{"entity": [...]}]}``) with a well-formed envelope.
+    score_response_fields: dict[str, Any] | None = None
 
 
 @dataclass
@@ -265,6 +269,7 @@ class FakeSift:
                     "history": history,
                 },
             ]
+        score_response.update(reply.score_response_fields or {})
         return score_response
 
     def _score_api(self, handler, received: Received, reply: Reply):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import cache
@@ -164,6 +165,52 @@ def test_errors_give_no_decision(on, context, reply):
     assert get_sift_workflow_decision(context, LoginStatus.LOGIN_SUCCESS) is None
 
 
+def session_workflow(**fields) -> dict:
+    """The account-takeover workflow on the session, with ``fields`` replaced."""
+    return {
+        "id": "wf-session",
+        "abuse_types": ["account_takeover"],
+        "entity": {"type": "session", "id": SESSION},
+        "history": [{"app": "decision", "config": {"decision_id": "mfa_account_takeover"}}],
+        **fields,
+    }
+
+
+MALFORMED_ANSWERS = {
+    "entity is a list": {"workflow_statuses": [session_workflow(entity=["session"])]},
+    "abuse_types is a number": {"workflow_statuses": [session_workflow(abuse_types=5)]},
+    "config is a list": {
+        "workflow_statuses": [session_workflow(history=[{"app": "decision", "config": ["x"]}])]
+    },
+    "history is a number": {"workflow_statuses": [session_workflow(history=5)]},
+    "a history entry is a string": {"workflow_statuses": [session_workflow(history=["x"])]},
+    "workflow_statuses is a number": {"workflow_statuses": 5},
+    "a workflow is a list": {"workflow_statuses": [["account_takeover"]]},
+}
+
+
+@pytest.mark.parametrize("fields", MALFORMED_ANSWERS.values(), ids=MALFORMED_ANSWERS)
+def test_a_malformed_workflow_answer_gives_none(on, context, fields, caplog):
+    on.server.reply(score_response_fields=fields)
+    with caplog.at_level(logging.WARNING, logger="ciam.fraud.sift"):
+        assert get_sift_workflow_decision(context, LoginStatus.LOGIN_SUCCESS) is None
+    assert "Sift $login call failed: malformed answer" in caplog.text
+
+
+@pytest.mark.parametrize("scores", [[0.9], {"account_takeover": [0.9]}, "0.9"])
+def test_a_malformed_score_gives_minus_one(on, context, scores):
+    on.server.reply(score_response_fields={"scores": scores})
+    assert get_sift_risk_score_for_login(context, LoginStatus.LOGIN_SUCCESS) == -1
+
+
+def test_the_malformed_answers_are_what_a_plain_answer_is_not(on, context):
+    # The same workflow, well formed, does give its decision: the cases above are the shape.
+    on.server.reply(score_response_fields={"workflow_statuses": [session_workflow()]})
+    assert get_sift_workflow_decision(context, LoginStatus.LOGIN_SUCCESS) == (
+        "mfa_account_takeover"
+    )
+
+
 # -- additional_params -------------------------------------------------------------------------
 
 
@@ -186,6 +233,38 @@ def test_an_empty_string_removes_ip_user_agent_and_session(on, context):
     )
     event = on.events("$login")[0]
     assert "$ip" not in event and "$browser" not in event and "$session_id" not in event
+
+
+NOT_JSON = {
+    "a datetime": {"when": datetime(2026, 1, 1, tzinfo=UTC)},
+    "an object": {"account": object()},
+    "a set": {"tags": {"a", "b"}},
+    "not a number": {"ratio": float("nan")},
+    "a non-string key": {"extra": {1.5j: "x"}},
+}
+
+
+@pytest.mark.parametrize("params", NOT_JSON.values(), ids=NOT_JSON)
+def test_additional_params_that_are_not_json_give_minus_one_none_and_false(
+    on, context, params, caplog
+):
+    with caplog.at_level(logging.WARNING, logger="ciam.fraud.sift"):
+        assert get_sift_risk_score_for_login(context, LoginStatus.LOGIN_SUCCESS, params) == -1
+        assert get_sift_workflow_decision(context, LoginStatus.LOGIN_SUCCESS, params) is None
+        assert publish_login_event_to_sift(context, LoginStatus.LOGIN_SUCCESS, params) is False
+    assert "cannot be sent as JSON" in caplog.text
+    # Nothing half-sent, nothing queued that could never be delivered.
+    assert on.server.received == []
+    assert SiftOutbox.objects.count() == 0
+    assert "sift.login_sent" not in context.signals
+
+
+def test_additional_params_that_are_not_a_mapping_give_minus_one(on, context, caplog):
+    with caplog.at_level(logging.ERROR, logger="ciam.fraud.sift"):
+        assert get_sift_risk_score_for_login(context, "LOGIN_SUCCESS", ["$ip", "x"]) == -1
+        assert publish_login_event_to_sift(context, "LOGIN_SUCCESS", ["$ip", "x"]) is False
+    assert "Traceback" in caplog.text  # unexpected: logged with its stack for the developer
+    assert on.server.received == []
 
 
 def test_logging_enabled_is_not_sent_and_logs_the_masked_payload_and_score(on, context, caplog):

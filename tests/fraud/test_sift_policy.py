@@ -111,6 +111,27 @@ def test_when_sift_cannot_answer_the_admin_decides(
         assert response["Location"] == STEP_UP
 
 
+@pytest.mark.parametrize(
+    ("answer", "outcome"),
+    [
+        (SiftSettings.Answer.ALLOW, "signed in"),
+        (SiftSettings.Answer.STEP_UP, "step up"),
+        (SiftSettings.Answer.DENY, "denied"),
+    ],
+)
+def test_a_malformed_sift_answer_is_an_error_the_admin_decides(
+    workflow_policy, client, user, password, totp, answer, outcome
+):
+    workflow_policy.configure(policy=SiftSettings.Policy.WORKFLOW, on_error=answer)
+    malformed = {"workflow_statuses": [{"abuse_types": ["account_takeover"], "entity": ["x"]}]}
+    workflow_policy.server.reply(score_response_fields=malformed)
+    response = login(client, "alice", password)
+    seen = {302: "signed in" if signed_in(client) else "step up", 403: "denied"}[
+        response.status_code
+    ]
+    assert seen == outcome
+
+
 def test_monitor_mode_records_but_lets_the_sign_in_through(
     score_policy, client, user, password, connect_receiver
 ):
