@@ -10,12 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ciam import signals as ciam_signals
+from ciam.admin_console.settings_admin import AuditedSettingsAdmin
 
 from .models import Passkey, PasskeySettings
 
 
 @admin.register(PasskeySettings)
-class PasskeySettingsAdmin(admin.ModelAdmin):
+class PasskeySettingsAdmin(AuditedSettingsAdmin, admin.ModelAdmin):
     """The one settings row: the list goes straight to its form; no add, no delete."""
 
     fields = ("passwordless_signup", "challenge_timeout", "attestation", "user_verification")

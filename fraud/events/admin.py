@@ -12,12 +12,13 @@ from ciam.client_ip import clean_ip
 from ciam.device import hash_identifier
 from ciam.user_agents import describe_user_agent
 
+from ..console.admin import SecurityCenterAdmin
 from ..risk.admin import SingletonModelAdmin
 from .models import EventLogSettings, SecurityEvent
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(SecurityCenterAdmin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "type",

@@ -1,6 +1,7 @@
 """Models of the fraud app, defined in its sub-packages and registered here (one import line
 per sub-package)."""
 
+from fraud.console.models import DailyAttackSource, HourlyEventCount  # noqa: F401
 from fraud.events.models import EventLogSettings, SecurityEvent  # noqa: F401
 from fraud.protection.models import (  # noqa: F401
     AttackProtectionSettings,

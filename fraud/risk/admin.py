@@ -10,12 +10,16 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ciam.admin_console.settings_admin import AuditedSettingsAdmin
+
+from ..console.admin import PolicyWhatIfAdmin
 from . import geo
 from .models import IPRule, LoginPolicy, RiskSettings, Signal
 
 
-class SingletonModelAdmin(admin.ModelAdmin):
-    """The one settings row: the list goes straight to its form; no add, no delete."""
+class SingletonModelAdmin(AuditedSettingsAdmin, admin.ModelAdmin):
+    """The one settings row: the list goes straight to its form; no add, no delete; every
+    change recorded in the security event log."""
 
     def has_add_permission(self, request):
         return False
@@ -121,14 +125,14 @@ class LoginPolicyForm(forms.ModelForm):
 
 
 @admin.register(LoginPolicy)
-class LoginPolicyAdmin(admin.ModelAdmin):
+class LoginPolicyAdmin(PolicyWhatIfAdmin, AuditedSettingsAdmin, admin.ModelAdmin):
     form = LoginPolicyForm
     list_display = ("name", "enabled", "monitor", "step_up_above", "deny_above")
     list_filter = ("enabled", "monitor")
 
 
 @admin.register(IPRule)
-class IPRuleAdmin(admin.ModelAdmin):
+class IPRuleAdmin(AuditedSettingsAdmin, admin.ModelAdmin):
     list_display = ("network", "action", "note", "created_at")
     list_filter = ("action",)
     search_fields = ("network", "note")

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ciam.admin_console.settings_admin import AuditedSettingsAdmin
 from ciam.crypto import mask_secret
 from fraud.conf import settings as fraud_settings
 
@@ -103,7 +104,7 @@ def test_connection(sift_settings: SiftSettings) -> tuple[int, str]:
 
 
 @admin.register(SiftSettings)
-class SiftSettingsAdmin(admin.ModelAdmin):
+class SiftSettingsAdmin(AuditedSettingsAdmin, admin.ModelAdmin):
     form = SiftSettingsForm
     change_form_template = "admin/ciam_fraud/siftsettings/change_form.html"
     fieldsets = [
