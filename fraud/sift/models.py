@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from ciam.crypto import EncryptedTextField
 from ciam.singleton import SingletonModel
-from ciam.verdicts import DEFAULT_DENY_MESSAGE, DEFAULT_DENY_TITLE
 
 DECISION_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 
@@ -160,17 +159,25 @@ class SiftSettings(SingletonModel):
             "invalid key, network failure, timeout. Default: allow."
         ),
     )
+    # Blank by default: a sign-in denied because of Sift shows the deny page of the login
+    # settings (ciam.LoginSettings), like any other denied sign-in, unless these are filled in.
     deny_title = models.CharField(
         _("deny page title"),
         max_length=100,
-        default=DEFAULT_DENY_TITLE,
-        help_text=_("Default: Login Restricted."),
+        blank=True,
+        help_text=_(
+            "Title of the page shown when the Sift policy denies a sign-in. Default: empty, "
+            "which uses the deny page title of the login settings."
+        ),
     )
     deny_message = models.CharField(
         _("deny page message"),
         max_length=300,
-        default=DEFAULT_DENY_MESSAGE,
-        help_text=_("Default: Your login attempt was identified as suspicious."),
+        blank=True,
+        help_text=_(
+            "Message of the page shown when the Sift policy denies a sign-in. Default: empty, "
+            "which uses the deny page message of the login settings."
+        ),
     )
     deny_decision_ids = _decision_ids(
         _("decisions that deny"),

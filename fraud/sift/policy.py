@@ -49,6 +49,8 @@ def sift_policy(sender, context: AuthenticationContext, **kwargs) -> Verdict | N
         score=answer.score,
         signals=("sift_error",) if answer.error else (),
         monitor=sift_settings.policy_monitor,
+        # Blank unless the administrator wrote Sift-specific texts: the deny page then shows
+        # the login settings' texts, as for any other denied sign-in.
         title=sift_settings.deny_title if action == Action.DENY else "",
         message=sift_settings.deny_message if action == Action.DENY else "",
         data={"sift_decision": answer.decision, "sift_error": answer.error},

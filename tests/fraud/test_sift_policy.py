@@ -8,6 +8,7 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ciam import signals
+from ciam.models import LoginSettings
 from fraud.sift.models import SiftOutbox, SiftSettings
 from tests.fraud.sift_support import (  # noqa: F401
     celery_eager_fixture,
@@ -87,6 +88,33 @@ def test_thresholds_and_messages_come_from_the_admin(score_policy, client, user,
     assert response.status_code == 403
     assert "Not now" in response.content.decode()
     assert "Try again from a device you used before." in response.content.decode()
+
+
+def test_by_default_the_deny_page_has_the_login_settings_texts(
+    score_policy, client, user, password
+):
+    LoginSettings.objects.update_or_create(
+        pk=1, defaults={"deny_title": "Blocked", "deny_message": "Call the help desk."}
+    )
+    LoginSettings.clear_cache()
+    score_policy.server.reply(score=0.8)
+    response = login(client, "alice", password)
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Blocked" in body and "Call the help desk." in body
+    assert "Login Restricted" not in body
+
+
+def test_the_sift_texts_were_blank_unless_an_admin_changed_them():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("fraud.migrations.0005_sift_deny_texts_blank")
+    SiftSettings.objects.create(pk=1, deny_title="Login Restricted", deny_message="Not from there.")
+    migration.blank_the_old_defaults(apps, None)
+    row = SiftSettings.objects.get()
+    assert (row.deny_title, row.deny_message) == ("", "Not from there.")
 
 
 @pytest.mark.parametrize(
