@@ -67,6 +67,12 @@ class FraudSettings:
         """How long an open breaker answers at once without calling Sift."""
         return float(self._get("SIFT_BREAKER_COOLDOWN_SECONDS", 30))
 
+    @property
+    def SIFT_WEBHOOK_MAX_AGE(self) -> int:
+        """Seconds a decision webhook stays acceptable after its ``time`` (either way, for
+        clock skew): an older signed delivery is refused as a possible replay."""
+        return int(self._get("SIFT_WEBHOOK_MAX_AGE", 600))
+
     # --- Attack protection: Have I Been Pwned and the CAPTCHA verifiers ----------------------
 
     @property

@@ -387,6 +387,13 @@ class SiftDecision(models.Model):
         verbose_name = _("Sift decision")
         verbose_name_plural = _("Sift decisions")
         ordering = ["-received_at"]
+        constraints = [
+            # One delivery of a decision is applied; Sift's retries and replays are not.
+            models.UniqueConstraint(
+                fields=["decision_id", "entity_type", "entity_id", "decided_at"],
+                name="ciam_sift_decision_once",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.decision_id} → {self.entity_type} {self.entity_id[:12]}"

@@ -3,7 +3,13 @@
 ``POST /fraud/sift/webhook/`` with ``X-Sift-Science-Signature: sha1=<hex>`` (or ``sha256=``),
 the HMAC of the raw body keyed with the webhook signature key. The signature is checked over
 the raw bytes in constant time before anything is parsed. Answers: 200 recorded, 400 bad JSON
-or shape, 401 bad or missing signature (or no key configured), 405 anything but POST.
+or shape (a ``time`` is required), 401 bad or missing signature (or no key configured), 405
+anything but POST, 409 a ``time`` further from now than ``CIAM_SIFT_WEBHOOK_MAX_AGE``.
+
+A signed request stays valid for ever, so replays are refused two ways: a decision dated
+outside the window is refused (409), and one already recorded (same decision id, entity and
+time: Sift retrying, or a replay inside the window) answers 200 with ``"duplicate": true`` and
+applies nothing. A 2xx, because Sift retries any other answer.
 """
 
 from __future__ import annotations
@@ -15,13 +21,15 @@ import logging
 from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from ciam.sessions import end_all_sessions
 
+from ..conf import settings
 from .models import SiftDecision, SiftOutbox, SiftSettings
 from .signals import sift_decision_applied
 
@@ -66,7 +74,22 @@ def sift_webhook(request: HttpRequest) -> JsonResponse:
     if parsed is None:
         return _error("expected {entity: {type, id}, decision: {id}, time}", 400)
     entity_type, entity_id, decision_id, decided_at = parsed
+    max_age = settings.SIFT_WEBHOOK_MAX_AGE
+    if abs((timezone.now() - decided_at).total_seconds()) > max_age:
+        logger.warning(
+            "Sift webhook refused: decision %s dated %s, outside the %ss window (a replay?)",
+            decision_id,
+            decided_at.isoformat(),
+            max_age,
+        )
+        return _error(
+            f"the decision's time is more than {max_age / 60:g} minutes from now: refused as "
+            "a possible replay",
+            409,
+        )
     decision = record_decision(sift_settings, entity_type, entity_id, decision_id, decided_at, data)
+    if decision is None:
+        return JsonResponse({"duplicate": True, "action": SiftDecision.Action.NONE})
     return JsonResponse({"recorded": decision.pk, "action": decision.action})
 
 
@@ -88,13 +111,13 @@ def _parse(data):
         return None
     if not isinstance(decision_id, str) or not decision_id or len(decision_id) > 100:
         return None
-    decided_at = None
     when = data.get("time")
-    if isinstance(when, int | float) and not isinstance(when, bool):
-        try:
-            decided_at = datetime.fromtimestamp(when / 1000, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            decided_at = None
+    if not isinstance(when, int | float) or isinstance(when, bool):
+        return None
+    try:
+        decided_at = datetime.fromtimestamp(when / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
     return entity_type, entity_id, decision_id, decided_at
 
 
@@ -112,28 +135,47 @@ def find_user(entity_type: str, entity_id: str):
     return get_user_model()._default_manager.filter(pk=user_id).first()
 
 
-def record_decision(sift_settings, entity_type, entity_id, decision_id, decided_at, payload):
+def record_decision(
+    sift_settings, entity_type, entity_id, decision_id, decided_at, payload
+) -> SiftDecision | None:
+    """Record one decision and apply the administrator's action for it.
+
+    None when the same decision (id, entity and time) is already recorded: nothing is
+    applied a second time, even when two deliveries race (the unique constraint decides).
+    """
     user = find_user(entity_type, entity_id)
     action = sift_settings.webhook_action(decision_id)
     note = ""
-    with transaction.atomic():
-        if user is None:
-            if action != SiftDecision.Action.NONE:
-                note = "no user of this site matches the entity: nothing applied"
-            action = SiftDecision.Action.NONE
-        else:
-            note = apply_action(user, action)
-        decision = SiftDecision.objects.create(
-            decided_at=decided_at,
-            decision_id=decision_id,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            user=user,
-            action=action,
-            note=note[:300],
-            payload=payload,
-        )
+    if user is None:
         if action != SiftDecision.Action.NONE:
+            note = "no user of this site matches the entity: nothing applied"
+        action = SiftDecision.Action.NONE
+    with transaction.atomic():
+        try:
+            # The row is written first and claims the delivery; a savepoint, so a duplicate
+            # leaves nothing behind.
+            with transaction.atomic():
+                decision = SiftDecision.objects.create(
+                    decided_at=decided_at,
+                    decision_id=decision_id,
+                    entity_type=entity_type,
+                    entity_id=entity_id,
+                    user=user,
+                    action=action,
+                    note=note,
+                    payload=payload,
+                )
+        except IntegrityError:
+            logger.info(
+                "Sift decision %s on %s %s already recorded: ignored",
+                decision_id,
+                entity_type,
+                entity_id[:12],
+            )
+            return None
+        if action != SiftDecision.Action.NONE:
+            decision.note = apply_action(user, action)[:300]
+            decision.save(update_fields=["note"])
             sift_decision_applied.send(
                 sender=type(user), decision=decision, user=user, action=action
             )

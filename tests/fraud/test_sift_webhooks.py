@@ -6,14 +6,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
+import time
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from fraud.sift.models import SiftDecision, SiftSettings
+from fraud.sift.signals import sift_decision_applied
 from tests.fraud.sift_support import (  # noqa: F401
     celery_eager_fixture,
     login,
@@ -38,12 +43,19 @@ def post(body: bytes, signature: str | None = None, client: Client | None = None
     return client.post(URL, data=body, content_type="application/json", **headers)
 
 
-def decision_body(entity_id: str, decision_id: str, entity_type: str = "user") -> bytes:
+def now_ms(seconds_ago: float = 0) -> int:
+    return int((time.time() - seconds_ago) * 1000)
+
+
+def decision_body(
+    entity_id: str, decision_id: str, entity_type: str = "user", at: int | None = None
+) -> bytes:
+    """A decision as Sift posts it; ``at`` is its ``time`` in ms (now by default)."""
     # Compact separators, not json.dumps's default: the signature is over these exact bytes.
     data = {
         "entity": {"type": entity_type, "id": entity_id},
         "decision": {"id": decision_id},
-        "time": 1461963439151,
+        "time": now_ms() if at is None else at,
     }
     return json.dumps(data, separators=(",", ":")).encode()
 
@@ -70,13 +82,14 @@ def test_the_url_is_reversible():
 
 @pytest.mark.parametrize("algorithm", ["sha1", "sha256"])
 def test_a_signed_decision_is_recorded_against_the_user(configured, user, algorithm):
-    body = decision_body(configured["user_id"], "looks_ok")
+    decided = now_ms(seconds_ago=5)
+    body = decision_body(configured["user_id"], "looks_ok", at=decided)
     response = post(body, sign(body, algorithm))
     assert response.status_code == 200
     decision = SiftDecision.objects.get()
     assert (decision.decision_id, decision.entity_type, decision.user) == ("looks_ok", "user", user)
     assert decision.action == SiftDecision.Action.NONE
-    assert decision.decided_at.year == 2016
+    assert decision.decided_at == datetime.fromtimestamp(decided / 1000, tz=UTC)
     assert configured["browser"].get("/accounts/security/").status_code == 200  # untouched
 
 
@@ -116,6 +129,10 @@ def test_the_signature_covers_the_raw_bytes(configured):
         b"[]",
         b'{"entity": {"type": "order", "id": "1"}, "decision": {"id": "x"}}',
         b'{"entity": {"type": "user"}, "decision": {"id": "x"}}',
+        # No time: a decision that cannot be dated cannot be told from a replay.
+        b'{"entity": {"type": "user", "id": "1"}, "decision": {"id": "x"}}',
+        b'{"entity": {"type": "user", "id": "1"}, "decision": {"id": "x"}, "time": "today"}',
+        b'{"entity": {"type": "user", "id": "1"}, "decision": {"id": "x"}, "time": true}',
     ],
 )
 def test_bad_json_or_shape_is_400_after_a_good_signature(configured, body):
@@ -191,3 +208,104 @@ def test_a_burst_of_decisions_is_not_rate_limited(configured):
         body = decision_body(f"{n:064x}", "looks_ok")
         assert post(body, sign(body), client=client).status_code == 200
     assert SiftDecision.objects.count() == 60
+
+
+# -- replays -------------------------------------------------------------------------------
+
+
+def test_a_second_delivery_is_200_and_applies_nothing(configured, user):
+    body = decision_body(configured["user_id"], "looks_bad_lock")
+    assert post(body, sign(body)).status_code == 200
+    user.refresh_from_db()
+    assert not user.is_active
+    # The administrator looks into it and unlocks the account; the same delivery comes again
+    # (Sift retrying, or someone who kept the signed request).
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+
+    again = post(body, sign(body))
+
+    assert again.status_code == 200  # a 2xx, or Sift would retry it
+    assert again.json()["duplicate"] is True
+    user.refresh_from_db()
+    assert user.is_active
+    assert SiftDecision.objects.count() == 1
+
+
+def test_the_same_decision_made_again_later_is_applied(configured, user):
+    first = decision_body(configured["user_id"], "looks_bad_lock", at=now_ms(seconds_ago=60))
+    assert post(first, sign(first)).status_code == 200
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    later = decision_body(configured["user_id"], "looks_bad_lock")
+    assert post(later, sign(later)).status_code == 200
+    user.refresh_from_db()
+    assert not user.is_active
+    assert SiftDecision.objects.count() == 2
+
+
+@pytest.mark.parametrize("seconds_ago", [11 * 60, 24 * 3600, -11 * 60])
+def test_a_decision_outside_the_window_is_refused(configured, user, seconds_ago):
+    body = decision_body(configured["user_id"], "looks_bad_lock", at=now_ms(seconds_ago))
+    response = post(body, sign(body))
+    assert response.status_code == 409
+    assert "minutes" in response.json()["error"]
+    user.refresh_from_db()
+    assert user.is_active
+    assert SiftDecision.objects.count() == 0
+
+
+def test_the_window_is_a_deployment_setting(configured, settings):
+    settings.CIAM_SIFT_WEBHOOK_MAX_AGE = 60
+    stale = decision_body(configured["user_id"], "looks_ok", at=now_ms(seconds_ago=120))
+    assert post(stale, sign(stale)).status_code == 409
+    fresh = decision_body(configured["user_id"], "looks_ok", at=now_ms(seconds_ago=30))
+    assert post(fresh, sign(fresh)).status_code == 200
+
+
+@pytest.mark.postgres
+def test_two_deliveries_racing_apply_once(configured, require_postgres, connect_receiver):
+    applied = []
+    connect_receiver(sift_decision_applied, lambda sender, decision, **kw: applied.append(decision))
+    body = decision_body(configured["user_id"], "looks_bad_lock")
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def deliver():
+        try:
+            barrier.wait()
+            answers.append(post(body, sign(body)).json())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted("duplicate" in answer for answer in answers) == [False, True, True, True]
+    assert SiftDecision.objects.count() == 1
+    assert len(applied) == 1
+
+
+def test_the_migration_keeps_the_first_of_repeated_deliveries(db):
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("ciam_fraud", "0005_sift_deny_texts_blank")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps.get_model("ciam_fraud", "SiftDecision")
+        decided = datetime(2026, 1, 1, tzinfo=UTC)
+        key = {"decision_id": "looks_bad_lock", "entity_type": "user", "entity_id": "u1"}
+        first = old.objects.create(decided_at=decided, **key)
+        for _ in range(2):  # Sift's retries, each recorded before the constraint existed
+            old.objects.create(decided_at=decided, **key)
+        other = old.objects.create(decided_at=decided, **{**key, "entity_id": "u2"})
+        undated = [old.objects.create(decided_at=None, **key).pk for _ in range(2)]
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    kept = set(SiftDecision.objects.values_list("pk", flat=True))
+    assert kept == {first.pk, other.pk, *undated}
