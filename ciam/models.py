@@ -32,16 +32,35 @@ class LoginSettings(SingletonModel):
             "HTTP status (400 to 499) of the page shown when a sign-in is denied. Default: 403."
         ),
     )
-    deny_title = models.CharField(_("deny page title"), max_length=100, default=DEFAULT_DENY_TITLE)
+    deny_title = models.CharField(
+        _("deny page title"),
+        max_length=100,
+        default=DEFAULT_DENY_TITLE,
+        help_text=_("Heading of the deny page. Default: Login Restricted."),
+    )
     deny_message = models.CharField(
-        _("deny page message"), max_length=300, default=DEFAULT_DENY_MESSAGE
+        _("deny page message"),
+        max_length=300,
+        default=DEFAULT_DENY_MESSAGE,
+        help_text=_(
+            "Text of the deny page. Default: Your login attempt was identified as suspicious."
+        ),
     )
     step_up_remember_hours = models.PositiveSmallIntegerField(
         _("recently verified (hours)"),
         default=12,
+        validators=[MaxValueValidator(24 * 30)],
         help_text=_(
-            "A user who passed a second factor on this device within this many hours is not "
-            "asked again for a medium-risk sign-in. 0 asks every time. Default: 12."
+            "A user who passed a second factor on this device within this many hours (0 to "
+            "720) is not asked again for a medium-risk sign-in. 0 asks every time. Default: 12."
+        ),
+    )
+    admin_requires_second_factor = models.BooleanField(
+        _("staff must verify a second factor to use the admin"),
+        default=False,
+        help_text=_(
+            "On: the admin opens only in a session verified with an authenticator app or a "
+            "backup code (at sign-in, or on the admin's own verification page). Default: off."
         ),
     )
 

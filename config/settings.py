@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from ciam import conf as ciam_conf
+from fraud.console.schedule import BEAT_SCHEDULE as CONSOLE_BEAT_SCHEDULE
 from fraud.sift.schedule import BEAT_SCHEDULE as SIFT_BEAT_SCHEDULE
 from notifications.schedule import BEAT_SCHEDULE as NOTIFICATIONS_BEAT_SCHEDULE
 
@@ -35,7 +36,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the suite's console as admin.site (grouped pages, sign-in
+    # through the hosted login, optional second factor for staff).
+    "ciam.admin_console.apps.ConsoleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -198,8 +201,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1.0}
 # Periodic tasks of the apps (`celery -A config beat`): the Sift outbox retries; unsent
-# security emails, administrator digests and the delivery log's purge.
-CELERY_BEAT_SCHEDULE = {**SIFT_BEAT_SCHEDULE, **NOTIFICATIONS_BEAT_SCHEDULE}
+# security emails, administrator digests and the delivery log's purge; the Security Center's
+# hourly roll-ups.
+CELERY_BEAT_SCHEDULE = {
+    **SIFT_BEAT_SCHEDULE,
+    **NOTIFICATIONS_BEAT_SCHEDULE,
+    **CONSOLE_BEAT_SCHEDULE,
+}
 
 # --- allauth -------------------------------------------------------------------------------
 

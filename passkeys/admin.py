@@ -4,6 +4,7 @@ action."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +29,8 @@ class PasskeySettingsAdmin(AuditedSettingsAdmin, admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         obj = PasskeySettings.load()
         return redirect(reverse("admin:ciam_passkeys_passkeysettings_change", args=[obj.pk]))
 

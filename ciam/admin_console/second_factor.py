@@ -3,7 +3,8 @@
 When "Staff must verify a second factor to use the admin" is on, a staff session must be
 verified by django-otp (``request.user.is_verified()``): a step-up during the sign-in does it,
 and so does ``/admin/verify/``, which asks for a code from the authenticator app or a backup
-code (django-otp's throttling applies: wrong codes answer 400, a throttled device 429).
+code (django-otp's throttling applies: wrong codes answer 400, a throttled device 429). The
+page works with the rule off too, so an administrator can verify before turning it on.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def verify_view(site):
         if not (user.is_active and user.is_staff):
             raise PermissionDenied
         next_url = site.safe_next(request)
-        if not second_factor_missing(request):
+        # Also open with the rule off: an administrator verifies before turning it on.
+        if is_verified(user):
             return HttpResponseRedirect(next_url)
         devices = otp_devices(user)
         form = StepUpForm(request.POST if request.method == "POST" and devices else None)

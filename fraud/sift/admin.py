@@ -10,6 +10,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -187,6 +188,8 @@ class SiftSettingsAdmin(AuditedSettingsAdmin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         # One settings object: the list is its change page.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         obj = SiftSettings.load()
         opts = self.model._meta
         return HttpResponseRedirect(
