@@ -27,10 +27,22 @@ class BoundedFieldsMixin:
                 field.widget.attrs.setdefault("maxlength", str(limit))
 
 
+ATTEMPT_CHECKED_ATTR = "ciam_attempt_checked"
+
+
+def mark_attempt_checked(request, flow: str) -> None:
+    """Say that this request's attempt of ``flow`` was already put to the pre-authentication
+    receivers (by the caller, or at an earlier step of the same attempt, such as the first
+    step of a passkey sign-up): forms of that flow validated for it do not ask, and count it,
+    again."""
+    setattr(request, ATTEMPT_CHECKED_ATTR, flow)
+
+
 class PreAuthenticationMixin:
     """Sends ``authentication_attempted`` (flow ``attempt_flow``) before the form's own checks
-    of the whole form; a refusal is a form error, and ``FormStatusMiddleware`` answers with
-    the refusal's status (429 and ``Retry-After`` for throttling)."""
+    of the whole form, unless ``mark_attempt_checked`` says it was sent already; a refusal is
+    a form error, and ``FormStatusMiddleware`` answers with the refusal's status (429 and
+    ``Retry-After`` for throttling)."""
 
     attempt_flow = ""
 
@@ -43,7 +55,8 @@ class PreAuthenticationMixin:
 
     def clean(self):
         request = getattr(self, "request", None) or allauth_context.request
-        if request is not None:
+        checked = getattr(request, ATTEMPT_CHECKED_ATTR, None) == self.attempt_flow
+        if request is not None and not checked:
             refusal = check_attempt(request, self.attempt_flow, self.typed_identifier())
             if refusal:
                 setattr(request, REFUSAL_ATTR, refusal)

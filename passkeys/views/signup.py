@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from ciam.adapter import REFUSAL_ATTR
+from ciam.forms import mark_attempt_checked
 from ciam.pipeline import check_attempt
 
 from .. import ceremony, registration
@@ -46,7 +48,11 @@ def _signup_form(email):
     return form_class(data={"email": email, "email2": email}, by_passkey=True)
 
 
-def _form_error(form) -> JsonResponse:
+def _form_error(request: HttpRequest, form) -> JsonResponse:
+    refusal = getattr(request, REFUSAL_ATTR, None)
+    if refusal is not None:
+        # A site's form that refuses on its own: the refusal's status and Retry-After.
+        return refusal_response(refusal)
     errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
     first = next(iter(errors.values()))[0]
     return json_error("invalid_form", first, fields=errors)
@@ -80,9 +86,12 @@ def signup_options(request: HttpRequest) -> JsonResponse:
     refusal = check_attempt(request, "signup", identifier=email)
     if refusal:
         return refusal_response(refusal)
+    # One passkey sign-up is one attempt, counted here: neither the sign-up form below nor
+    # the one of the verify step asks the pre-authentication receivers again.
+    mark_attempt_checked(request, "signup")
     form = _signup_form(email)
     if not form.is_valid():
-        return _form_error(form)
+        return _form_error(request, form)
     email = form.cleaned_data["email"]
     handle = new_user_handle()
     options = registration.creation_options(
@@ -111,9 +120,11 @@ def signup(request: HttpRequest) -> JsonResponse:
         pending, new = registration.verify_new_credential(request, "signup", credential)
     except ceremony.CeremonyError as exc:
         return json_error(exc.code, exc.message)
+    # The attempt was checked when this challenge was issued (signup_options).
+    mark_attempt_checked(request, "signup")
     form = _signup_form(pending.data.get("email", ""))
     if not form.is_valid():
-        return _form_error(form)
+        return _form_error(request, form)
     with transaction.atomic():
         user, response = form.try_save(request)
         if user is not None:

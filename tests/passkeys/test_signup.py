@@ -8,10 +8,13 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
+from ciam import forms as ciam_forms
 from ciam import signals
 from ciam.verdicts import Refusal
+from fraud.protection.models import AttackProtectionSettings
 from passkeys.models import Passkey, PasskeySettings, WebAuthnUser
 
 from .authenticator import SoftAuthenticator, unb64u
@@ -108,12 +111,79 @@ def test_refused_like_the_sign_up_form(client, enabled, connect_receiver):
     connect_receiver(
         signals.authentication_attempted,
         lambda sender, request, flow, identifier, **kw: (
-            Refusal("Slow down.", status=429) if flow == "signup" else None
+            Refusal("Slow down.", status=429, retry_after=42) if flow == "signup" else None
         ),
     )
     response = post_json(client, "passkeys:signup_options", {"email": EMAIL})
     assert response.status_code == 429
     assert response.json()["error"] == "Slow down."
+    assert response["Retry-After"] == "42"
+
+
+def test_one_sign_up_is_one_attempt(client, enabled, connect_receiver):
+    attempts = []
+    connect_receiver(
+        signals.authentication_attempted,
+        lambda sender, request, flow, identifier, **kw: attempts.append((flow, identifier)),
+    )
+    _options, response = sign_up(client, SoftAuthenticator())
+    assert response.json() == {"location": SENT}
+    assert attempts == [("signup", EMAIL)]
+
+
+def test_sign_ups_count_once_against_the_per_ip_limit(enabled):
+    AttackProtectionSettings.objects.update_or_create(
+        pk=1, defaults={"signups_per_ip_per_minute": 2}
+    )
+    AttackProtectionSettings.clear_cache()
+    for n in range(2):
+        _options, response = sign_up(Client(), SoftAuthenticator(), email=f"new{n}@example.com")
+        assert response.status_code == 200, response.content
+        assert response.json() == {"location": SENT}
+
+    refused = post_json(Client(), "passkeys:signup_options", {"email": "third@example.com"})
+
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "ip_throttled"
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert get_user_model().objects.filter(email__endswith="@example.com").count() == 2
+
+
+def test_an_attempt_allowed_at_the_start_is_not_refused_at_the_end(
+    client, enabled, connect_receiver
+):
+    # The check happens once, when the address is given: a sign-up under way when the limit
+    # is reached by others still completes.
+    answers = iter([None])
+    connect_receiver(
+        signals.authentication_attempted,
+        lambda sender, request, flow, **kw: next(answers, Refusal("Slow down.", retry_after=30)),
+    )
+    _options, response = sign_up(client, SoftAuthenticator())
+    assert response.json() == {"location": SENT}
+    assert get_user_model().objects.filter(email=EMAIL).exists()
+
+
+class SiteSignupForm(ciam_forms.SignupForm):
+    """A site's sign-up form with a pre-authentication check of its own."""
+
+    attempt_flow = "site_signup"
+
+
+def test_a_refusal_from_the_sites_form_keeps_its_status(
+    client, enabled, settings, connect_receiver
+):
+    settings.ACCOUNT_FORMS = {**settings.ACCOUNT_FORMS, "signup": f"{__name__}.SiteSignupForm"}
+    connect_receiver(
+        signals.authentication_attempted,
+        lambda sender, request, flow, **kw: (
+            Refusal("Not from here.", status=429, retry_after=90) if flow == "site_signup" else None
+        ),
+    )
+    response = post_json(client, "passkeys:signup_options", {"email": EMAIL})
+    assert response.status_code == 429
+    assert response.json()["error"] == "Not from here."
+    assert response["Retry-After"] == "90"
 
 
 def test_user_verification_required(client, enabled):
