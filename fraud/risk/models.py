@@ -37,7 +37,11 @@ def _weight(verbose_name, default, what):
 
 
 def _switch(verbose_name):
-    return models.BooleanField(verbose_name, default=True, help_text=_("Default: on."))
+    return models.BooleanField(
+        verbose_name,
+        default=True,
+        help_text=_("Off: the engine never raises this signal. Default: on."),
+    )
 
 
 class RiskSettings(SingletonModel):
@@ -168,7 +172,11 @@ class LoginPolicy(models.Model):
     name = models.CharField(
         _("name"), max_length=100, unique=True, help_text=_("Shown in the security event log.")
     )
-    enabled = models.BooleanField(_("enabled"), default=True, help_text=_("Default: on."))
+    enabled = models.BooleanField(
+        _("enabled"),
+        default=True,
+        help_text=_("Off: the policy is not evaluated, not even in monitor mode. Default: on."),
+    )
     monitor = models.BooleanField(
         _("monitor mode"),
         default=False,
