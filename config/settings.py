@@ -13,6 +13,7 @@ from ciam import conf as ciam_conf
 from fraud.console.schedule import BEAT_SCHEDULE as CONSOLE_BEAT_SCHEDULE
 from fraud.sift.schedule import BEAT_SCHEDULE as SIFT_BEAT_SCHEDULE
 from notifications.schedule import BEAT_SCHEDULE as NOTIFICATIONS_BEAT_SCHEDULE
+from passkeys.schedule import BEAT_SCHEDULE as PASSKEYS_BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = os.environ
@@ -202,11 +203,12 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1.0}
 # Periodic tasks of the apps (`celery -A config beat`): the Sift outbox retries; unsent
 # security emails, administrator digests and the delivery log's purge; the Security Center's
-# hourly roll-ups.
+# hourly roll-ups; the purge of passkey challenges never answered.
 CELERY_BEAT_SCHEDULE = {
     **SIFT_BEAT_SCHEDULE,
     **NOTIFICATIONS_BEAT_SCHEDULE,
     **CONSOLE_BEAT_SCHEDULE,
+    **PASSKEYS_BEAT_SCHEDULE,
 }
 
 # --- allauth -------------------------------------------------------------------------------

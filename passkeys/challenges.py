@@ -38,12 +38,12 @@ def _digest(challenge: bytes) -> str:
 
 def issue(request: HttpRequest, ceremony_name: str, user=None, data: dict | None = None) -> bytes:
     """A fresh challenge for this session and ceremony (and user, when the ceremony is for a
-    known account). Expired challenges are swept on the way."""
+    known account). Only this session's oldest pending challenges beyond the cap are deleted
+    here; expired ones of every session go in the periodic ``purge_expired``."""
     timeout = PasskeySettings.load().challenge_timeout
     session = get_session_id(request)
     now = timezone.now()
     challenge = ceremony.new_challenge()
-    Challenge.objects.filter(expires_at__lte=now).delete()
     stale = Challenge.objects.filter(session=session).order_by("-expires_at")
     stale_ids = list(stale.values_list("pk", flat=True)[MAX_PENDING_PER_SESSION - 1 :])
     if stale_ids:
@@ -82,3 +82,11 @@ def consume(request: HttpRequest, ceremony_name: str, answered: bytes) -> Pendin
     if not deleted or row.expires_at <= timezone.now():
         return None
     return PendingChallenge(challenge=bytes(row.challenge), user_id=row.user_id, data=row.data)
+
+
+def purge_expired() -> int:
+    """Delete the challenges past their expiry (never answered); returns how many. Run by the
+    periodic task ``passkeys.purge_expired_challenges``, off the request path: an expired
+    challenge is refused by ``consume`` whether or not its row is still there."""
+    deleted, _ = Challenge.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

@@ -1,16 +1,19 @@
 """System checks of the passkeys app: a relying party id that no origin can use makes every
-passkey ceremony fail in the browser, so it is reported at start-up."""
+passkey ceremony fail in the browser, so it is reported at start-up; so is a beat schedule
+without the purge of expired challenges, which would let them pile up."""
 
 from __future__ import annotations
 
 import ipaddress
 from urllib.parse import urlsplit
 
+from django.conf import settings as django_settings
 from django.core.checks import Error, Tags, Warning, register
 
 from .conf import settings
 
 LOCAL_HOSTS = {"localhost"}
+PURGE_TASK = "passkeys.purge_expired_challenges"
 
 
 def rp_id_fits(rp_id: str, host: str) -> bool:
@@ -80,3 +83,19 @@ def check_webauthn_settings(app_configs, **kwargs):
                 )
             )
     return problems
+
+
+@register(Tags.compatibility)
+def check_challenge_purge(app_configs, **kwargs):
+    schedule = getattr(django_settings, "CELERY_BEAT_SCHEDULE", None) or {}
+    if any(entry.get("task") == PURGE_TASK for entry in schedule.values()):
+        return []
+    return [
+        Warning(
+            f"CELERY_BEAT_SCHEDULE has no entry for {PURGE_TASK}: passkey challenges that "
+            "were never answered (one per login page load) are never deleted.",
+            hint="Merge passkeys.schedule.BEAT_SCHEDULE into CELERY_BEAT_SCHEDULE and run "
+            "`celery -A config beat`.",
+            id="passkeys.W002",
+        )
+    ]

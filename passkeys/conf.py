@@ -31,5 +31,11 @@ class PasskeysSettings:
         """Largest JSON body (bytes) a passkey endpoint reads; a real credential is ~2 kB."""
         return int(self._get("WEBAUTHN_MAX_BODY", 64 * 1024))
 
+    @property
+    def WEBAUTHN_OPTIONS_PER_MINUTE(self) -> int:
+        """Passkey sign-in options one client address (an IPv6 /64) may ask for in a minute;
+        every login page load asks once (autofill). 0 turns the cap off."""
+        return int(self._get("WEBAUTHN_OPTIONS_PER_MINUTE", 60))
+
 
 settings = PasskeysSettings()

@@ -36,6 +36,7 @@ from ..api import (
     refusal_response,
 )
 from ..assertions import Outcome, check_assertion
+from ..limits import options_refusal
 from ..models import Passkey, PasskeySettings
 
 
@@ -78,9 +79,18 @@ def _already_signed_in(request: HttpRequest) -> JsonResponse:
 @json_endpoint
 def login_options(request: HttpRequest) -> JsonResponse:
     """Options for a usernameless sign-in (button or autofill): any passkey of this site.
-    User verification is always required: the passkey is the only factor."""
+    User verification is always required: the passkey is the only factor.
+
+    Asked at every login page load, by visitors with no session yet: capped per client
+    address (429 with ``Retry-After`` over ``CIAM_WEBAUTHN_OPTIONS_PER_MINUTE``) before the
+    session and the challenge are written. The sign-in itself goes through the login
+    pipeline's pre-authentication check when the answer comes back (``login``).
+    """
     if request.user.is_authenticated:
         return _already_signed_in(request)
+    refusal = options_refusal(request)
+    if refusal:
+        return refusal_response(refusal)
     return _request_options(request, "login", uv_required=True)
 
 

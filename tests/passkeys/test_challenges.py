@@ -10,10 +10,12 @@ import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from passkeys import challenges
 from passkeys.models import Challenge, PasskeySettings
+from passkeys.tasks import purge_expired_challenges
 
 
 def request_with_session(session_key=None):
@@ -61,13 +63,35 @@ def test_expires_after_the_admin_timeout(request_):
     assert not Challenge.objects.exists()  # used up even though it was refused
 
 
-def test_expired_rows_are_swept_and_sessions_capped(request_):
+def test_a_session_keeps_its_newest_challenges_only(request_):
     old = challenges.issue(request_, "login")
-    Challenge.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     for _ in range(challenges.MAX_PENDING_PER_SESSION + 5):
         challenges.issue(request_, "login")
     assert Challenge.objects.count() == challenges.MAX_PENDING_PER_SESSION
     assert challenges.consume(request_, "login", old) is None
+
+
+def test_issuing_leaves_other_sessions_expired_rows_to_the_periodic_purge(request_):
+    # A login page load writes its one row; the sweep of everyone's expired rows is not its job.
+    other = request_with_session()
+    challenges.issue(other, "login")
+    Challenge.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    with CaptureQueriesContext(connection) as queries:
+        challenges.issue(request_, "login")
+    assert Challenge.objects.count() == 2
+    assert not [q for q in queries if q["sql"].startswith("DELETE")]
+
+
+def test_the_periodic_task_deletes_expired_challenges_only(request_):
+    for _ in range(3):
+        challenges.issue(request_with_session(), "login")
+    Challenge.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    live = challenges.issue(request_, "login")
+
+    assert purge_expired_challenges.apply().get() == 3  # run here, as a worker would
+
+    assert Challenge.objects.count() == 1
+    assert challenges.consume(request_, "login", live) is not None
 
 
 def test_timeout_is_validated():
