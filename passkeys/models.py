@@ -85,7 +85,9 @@ class PasskeySettings(SingletonModel):
             )
 
     def save(self, *args, **kwargs):
-        self.full_clean()
+        # Field validation only: the unique check on the singleton's pk would turn the
+        # get_or_create race of two first requests into a ValidationError.
+        self.full_clean(validate_unique=False, validate_constraints=False)
         super().save(*args, **kwargs)
 
     @property
