@@ -9,8 +9,8 @@ event type lists; ``$ip`` and ``$browser`` only with "include user device metada
 
 from __future__ import annotations
 
-import re
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from typing import Any

@@ -14,4 +14,3 @@ def test_no_periodic_retry_is_a_warning(settings):
     settings.CELERY_BEAT_SCHEDULE = {}
     (warning,) = check_sift_deployment(None)
     assert warning.id == "fraud.W030" and "celery -A config beat" in warning.hint
-
