@@ -22,7 +22,7 @@ from . import geo
 from .history import SignInHistory, load_history
 from .hooks import BOT_SCORE, BREACHED_PASSWORD, BREACHED_PASSWORD_REASON, reported_signals
 from .models import RiskSettings, Signal
-from .velocity import FailureCounters
+from .velocity import read_counts
 
 # Where the assessment is left for the receivers that run after the engine.
 CONTEXT_KEY = "risk"
@@ -109,7 +109,7 @@ def _velocity_signals(rs: RiskSettings, context: AuthenticationContext, ip: str)
         return
     user = context.user
     identifiers = [context.identifier, user.get_username(), getattr(user, "email", "")]
-    counts = FailureCounters(rs.failures_window_minutes * 60).read(identifiers, ip)
+    counts = read_counts(identifiers, ip)
     minutes = rs.failures_window_minutes
     if not counts.available:
         yield RaisedSignal(

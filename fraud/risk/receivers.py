@@ -14,9 +14,8 @@ from django.dispatch import receiver
 from ciam import signals as ciam_signals
 
 from .engine import CLEAR_FAILURES_ATTR
-from .models import RiskSettings
 from .policy import evaluate_login_policies
-from .velocity import FailureCounters
+from .velocity import clear_account
 
 ciam_signals.risk_check_requested.connect(
     evaluate_login_policies, dispatch_uid="fraud.risk.login_policies"
@@ -29,5 +28,4 @@ def clear_spent_failures(sender, request, user, **kwargs):
     only when the risk check saw failures (a denied or abandoned sign-in keeps them)."""
     identifiers = getattr(request, CLEAR_FAILURES_ATTR, None)
     if identifiers:
-        risk_settings = RiskSettings.load()
-        FailureCounters(risk_settings.failures_window_minutes * 60).clear_account(identifiers)
+        clear_account(identifiers)

@@ -9,13 +9,13 @@ import socket
 
 import pytest
 from django.core.cache import caches
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 
-from fraud.risk import geo
+from fraud.protection import gate
+from fraud.risk import geo, velocity
 from fraud.risk.checks import check_counter_cache, check_geoip
 from fraud.risk.ip_rules import IPRuleSet
 from fraud.risk.models import IPRule
-from fraud.risk.velocity import FailureCounters
 from tests.fraud.conftest import LONDON, EventType, last_event, signal_keys
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +36,13 @@ def redis_cache(url: str) -> dict:
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+
+
+def fail_open_cache(url: str) -> dict:
+    """What config/settings.py uses when REDIS_URL is set."""
+    caches = redis_cache(url)
+    caches["default"]["BACKEND"] = "ciam.cache.FailOpenRedisCache"
+    return caches
 
 
 @pytest.fixture
@@ -81,19 +88,26 @@ def test_counters_on_real_redis(redis_url):
     with override_settings(CACHES=redis_cache(redis_url)):
         cache = caches["default"]
         cache.clear()
-        counters = FailureCounters(window_seconds=60)
-        for _ in range(3):
-            counters.record_failure("Alice", "203.0.113.1")
-        counters.record_failure("bob", "203.0.113.1")
-        counts = counters.read(["alice", "alice@example.com"], "203.0.113.1")
+        for identifier in ("Alice", "alice", "alice", "bob"):
+            request = RequestFactory().post("/accounts/login/", REMOTE_ADDR="203.0.113.1")
+            gate.record_failure(request, identifier)
+        counts = velocity.read_counts(["alice", "alice@example.com"], "203.0.113.1")
         assert (counts.account, counts.ip, counts.available) == (3, 4, True)
         # Each window expires on its own (the first failure set its lifetime).
         client = cache._cache.get_client(write=True)
         key = cache.make_and_validate_key("ciam:risk:fail:ip:203.0.113.1")
-        assert 0 < client.ttl(key) <= 60
-        counters.clear_account(["alice"])
-        assert counters.read(["alice"], "203.0.113.1").account == 0
+        assert 0 < client.ttl(key) <= 15 * 60
+        velocity.clear_account(["alice"])
+        assert velocity.read_counts(["alice"], "203.0.113.1").account == 0
         cache.clear()
+
+
+def test_counters_read_through_the_shipped_cache_during_an_outage_are_unknown(caplog):
+    # FailOpenRedisCache answers an empty get_many while Redis is down: read that way, the
+    # counters would look like "no failure" instead of "unknown".
+    with override_settings(CACHES=fail_open_cache(f"redis://127.0.0.1:{closed_port()}/0")):
+        counts = velocity.read_counts(["alice"], "203.0.113.1")
+    assert (counts.account, counts.ip, counts.available) == (0, 0, False)
 
 
 def test_a_10_kb_user_agent(user, sign_in, signed_in_before):
