@@ -214,7 +214,7 @@ class BruteForceBlockAdmin(admin.ModelAdmin):
             return gettext("In force")
         return gettext("Expired")
 
-    @admin.action(description=_("Unblock the selected sign-ins"))
+    @admin.action(description=_("Unblock the selected sign-ins"), permissions=["change"])
     def unblock(self, request, queryset):
         released = brute_force.release(
             list(queryset), BruteForceBlock.Release.ADMIN, by=request.user
@@ -240,6 +240,10 @@ class ThrottleStateAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a row would not lift the throttling in the cache: "Clear" does both.
+        return False
+
     @admin.display(description=_("now"))
     def live_state(self, obj):
         limiter = throttle.IPThrottle(AttackProtectionSettings.load())
@@ -255,7 +259,9 @@ class ThrottleStateAdmin(admin.ModelAdmin):
             return gettext("Throttled")
         return gettext("Not throttled: %(count)d attempts left") % {"count": state.remaining}
 
-    @admin.action(description=_("Clear throttling of the selected addresses"))
+    @admin.action(
+        description=_("Clear throttling of the selected addresses"), permissions=["change"]
+    )
     def clear_throttling(self, request, queryset):
         rows = list(queryset)
         for row in rows:
