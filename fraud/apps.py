@@ -9,6 +9,7 @@ class FraudConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from .console import checks as console_checks  # noqa: F401
         from .console import receivers as console_receivers  # noqa: F401
         from .events import receivers as event_receivers  # noqa: F401
 

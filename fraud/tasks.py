@@ -4,4 +4,5 @@ Each part of the app keeps its tasks beside its code; importing them here regist
 a worker started as ``celery -A config worker``.
 """
 
+from .console import tasks as console_tasks  # noqa: F401
 from .sift import tasks as sift_tasks  # noqa: F401
