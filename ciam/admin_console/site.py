@@ -4,7 +4,7 @@
 - ``/admin/login/`` never checks a password: it sends the visitor to the hosted login
   (``settings.LOGIN_URL``), so signing in to the admin goes through IP throttling, brute-force
   blocks, bot detection, the risk check and step-up like any other sign-in. A signed-in user
-  who is not staff gets a 403 page.
+  who is not staff gets a 403 page. Changing one's password is the hosted page too.
 - With "Staff must verify a second factor to use the admin" on (``ciam.LoginSettings``),
   staff must also have passed a django-otp second factor in this session
   (``request.user.is_verified()``, django-otp's ``OTPAdminSite`` rule); ``/admin/verify/``
@@ -106,3 +106,7 @@ class ConsoleAdminSite(admin.AdminSite):
             verify = reverse("admin:console_verify", current_app=self.name)
             return redirect_to_login(next_url, verify)
         return HttpResponseRedirect(next_url)
+
+    def password_change(self, request, extra_context=None):
+        # The hosted page: the suite's validators, signals, event log and emails apply.
+        return HttpResponseRedirect(reverse("account_change_password"))

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from .export import csv_lines, csv_response, event_rows
-from .report import BUCKETS, DEFAULT_BUCKET, SIFT_LABELS, WINDOW_LABELS, Window, WindowError
+from .report import BUCKETS, SIFT_LABELS, WINDOW_LABELS, Window, WindowError
 from .report import build_report as build
 from .whatif import OUTCOME_LABELS, WhatIfForm, replay
 
@@ -92,7 +92,6 @@ def security_center(model_admin, request):
                 report.top_accounts,
             ),
         ],
-        "default_bucket": DEFAULT_BUCKET[window.key],
         "rollup_lag_hours": (
             int(report.rollup_lag.total_seconds() // 3600) if report.rollup_lag else 0
         ),

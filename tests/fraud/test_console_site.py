@@ -126,6 +126,11 @@ def test_staff_sign_in_through_the_hosted_login_and_land_in_the_admin(client, ma
     assert SecurityEvent.objects.filter(type=EventType.LOGIN_SUCCEEDED, user__username="root")
 
 
+def test_changing_ones_password_is_the_hosted_page(admin_client):
+    response = admin_client.get(reverse("admin:password_change"))
+    assert response["Location"] == reverse("account_change_password")
+
+
 def test_a_signed_in_user_who_is_not_staff_gets_a_403(client, user):
     client.force_login(user)
     assert client.get(INDEX)["Location"] == f"{ADMIN_LOGIN}?next={INDEX}"
