@@ -136,3 +136,30 @@ def test_the_security_center_draws_its_charts(page, screenshot, make_user):
     # A recent deny opens the event.
     page.locator(".ciam-sc-recent tbody a").first.click()
     page.wait_for_url(re.compile(r"/admin/ciam_fraud/securityevent/\d+/change/"))
+
+
+def test_a_policy_what_if_from_the_policy_page(page, make_user):
+    from fraud.risk.models import LoginPolicy
+
+    admin = make_user("root", is_staff=True, is_superuser=True)
+    seed_week(admin)
+    # Made here: a transactional test starts from an emptied database.
+    policy = LoginPolicy.objects.create(name="Office")
+    page.goto("/admin/")
+    page.get_by_label(re.compile("username or email", re.I)).fill("root")
+    page.get_by_label(re.compile("^password", re.I)).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("^sign in$", re.I)).click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+    page.goto(f"/admin/ciam_fraud/loginpolicy/{policy.pk}/change/")
+    # Edited, not saved: a stricter deny threshold.
+    page.get_by_label("Deny above").fill("0.5")
+    page.get_by_label("Over the last (days)").fill("7")
+    page.get_by_role("button", name="Replay past sign-ins with these thresholds").click()
+    page.wait_for_url(re.compile(r"/what-if/$"))
+    summary = page.locator("#ciam-what-if-summary")
+    denied_now = int(summary.locator('tr[data-outcome="deny"] td').nth(0).inner_text())
+    denied_then = int(summary.locator('tr[data-outcome="deny"] td').nth(1).inner_text())
+    assert denied_then > denied_now > 0  # the 0.55 sign-ins stepped up would now be denied
+    assert page.get_by_role("heading", name=re.compile("stepped up would have been denied"))
+    policy.refresh_from_db()
+    assert policy.deny_above == 0.7

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from fraud.console import rollup
 from fraud.console.models import DailyAttackSource, HourlyEventCount
-from fraud.console.report import Window, build_report, merge_top
+from fraud.console.report import Window, build_report
+from fraud.console.sources import merge_top
 from fraud.console.tasks import roll_up_security_events
 
 from .console_support import event, signals, write
