@@ -163,10 +163,11 @@ class BruteForceGuard:
     # --- after a successful sign-in ---------------------------------------------------------
 
     @staticmethod
-    def reset(identifier_hash: str, ip: str) -> None:
+    def queue_reset(trip: RoundTrip, identifier_hash: str, ip: str) -> None:
         """A successful sign-in: the consecutive failures of this identifier start again from
-        0, from this IP and from every IP (one round trip)."""
-        cache.delete_many([pair_key(identifier_hash, ip), account_key(identifier_hash)])
+        0, from this IP and from every IP (with the sign-in's other moves)."""
+        trip.delete(pair_key(identifier_hash, ip))
+        trip.delete(account_key(identifier_hash))
 
 
 def first_notice_this_hour(identifier_hash: str, ip: str) -> bool:

@@ -1,11 +1,13 @@
 """The decisions of one attempt: before the password check, after a failure, after a success.
 
 ``check_attempt`` (receiver of ``ciam.signals.authentication_attempted``) reads every counter
-the attempt needs in one cache round trip, then asks in order: IP throttling, the brute-force
-block, bot detection and its CAPTCHA. ``record_failure`` (``user_login_failed``) moves every
-counter of a failed sign-in (brute force, throttling, the risk engine's velocity, the bot
-network counter) in one more round trip. A successful sign-in costs nothing unless the pair had
-failures to forget.
+the attempt needs in one cache round trip, the risk engine's failed-attempt counters included
+(handed to it as ``fraud.risk.hooks.FAILURE_COUNTS``), then asks in order: IP throttling, the
+brute-force block, bot detection and its CAPTCHA. ``record_failure`` (``user_login_failed``)
+moves every counter of a failed sign-in (brute force, throttling, the risk engine's velocity,
+the bot network counter) in one more round trip. ``record_success`` (``user_logged_in``)
+forgets the failures of a sign-in that had some (brute force and the risk engine's) in one
+round trip, and costs nothing otherwise.
 
 Failure modes: an unreachable cache fails open for throttling, velocity and bot counters, and
 falls back to the blocks on record in the database for brute force. An address on the allow
@@ -25,7 +27,7 @@ from ciam.device import hash_identifier
 from ciam.verdicts import Refusal
 
 from ..risk import velocity
-from ..risk.hooks import BOT_SCORE, report_signal
+from ..risk.hooks import BOT_SCORE, FAILURE_COUNTS, report_signal
 from ..risk.models import RiskSettings
 from . import bot, breached, brute_force, decisions, throttle
 from .counters import RoundTrip
@@ -112,8 +114,14 @@ def check_attempt(request: HttpRequest, flow: str, identifier: str) -> Refusal |
         slots["signups"], slots["signup_ttl"] = limiter.queue_signup(trip, ip)
     if flow == "login" and protection.brute_force_enabled and attempt.identifier_hash:
         slots.update(guard.queue_read(trip, attempt.identifier_hash, ip))
-    if mode != CaptchaMode.NEVER:
+    # The risk engine's failed-attempt counters, for the engine to score a success with.
+    risk_velocity = risk.account_failures_enabled or risk.ip_failures_enabled
+    if flow == "login" and attempt.identifier and risk_velocity:
+        slots["risk_account"] = trip.get(velocity.account_key(attempt.identifier))
         slots["ip_failures"] = trip.get(velocity.ip_key(ip))
+    if mode != CaptchaMode.NEVER:
+        if "ip_failures" not in slots:
+            slots["ip_failures"] = trip.get(velocity.ip_key(ip))
         slots["network_failures"] = trip.get(network_key(network_of(ip)))
         if flow == "signup" and "signups" not in slots:
             slots["signups"] = trip.get(throttle.signup_key(ip))
@@ -121,6 +129,15 @@ def check_attempt(request: HttpRequest, flow: str, identifier: str) -> Refusal |
 
     def value(name):
         return values[slots[name]] if values is not None and name in slots else None
+
+    if "risk_account" in slots:
+        counts = velocity.FailureCounts(
+            account=int(value("risk_account") or 0),
+            ip=int(value("ip_failures") or 0),
+            available=values is not None,
+            identifier=attempt.identifier,
+        )
+        report_signal(request, FAILURE_COUNTS, counts)
 
     # 1. Suspicious IP throttling.
     if "tat" in slots and values is not None:
@@ -234,13 +251,14 @@ def record_failure(request: HttpRequest | None, identifier: str) -> None:
 
 def record_success(request: HttpRequest | None) -> None:
     """A successful sign-in: the consecutive failures of its identifier (from this IP, and
-    from every IP for account lockout) start again from 0. No cache call when there were none.
+    from every IP for account lockout) start again from 0, and the failures the risk engine
+    saw are spent (``velocity.take_spent``), in one round trip. No cache call when there were
+    none.
     """
     attempt = current_attempt(request)
-    if attempt is None or attempt.flow != "login":
-        return
-    if attempt.pair_failures or attempt.account_failures:
-        try:
-            brute_force.BruteForceGuard.reset(attempt.identifier_hash, attempt.ip)
-        except Exception as exc:
-            _log_outage(exc)
+    trip = RoundTrip()
+    failed_before = attempt is not None and (attempt.pair_failures or attempt.account_failures)
+    if failed_before and attempt.flow == "login":
+        brute_force.BruteForceGuard.queue_reset(trip, attempt.identifier_hash, attempt.ip)
+    velocity.queue_clear(trip, velocity.take_spent(request))
+    _run(trip)

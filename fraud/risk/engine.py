@@ -2,8 +2,9 @@
 
 ``assess(context)`` raises signals, each with the weight the administrator gave it and an
 explanation ("new device", "new country: FR"); the score is their sum, capped at 1. Cost per
-sign-in: one database query (the user's history), one cache round trip (the failure counters)
-and two in-memory GeoIP look-ups; settings, IP rules and policies come from the process cache.
+sign-in: one database query (the user's history), two in-memory GeoIP look-ups, and no cache
+round trip after a password check (attack protection read the failure counters with its own
+before it; one otherwise); settings, IP rules and policies come from the process cache.
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ from ciam.device import device_hash
 
 from . import geo
 from .history import SignInHistory, load_history
-from .hooks import BOT_SCORE, BREACHED_PASSWORD, BREACHED_PASSWORD_REASON, reported_signals
+from .hooks import (
+    BOT_SCORE,
+    BREACHED_PASSWORD,
+    BREACHED_PASSWORD_REASON,
+    FAILURE_COUNTS,
+    reported_signals,
+)
 from .models import RiskSettings, Signal
-from .velocity import read_counts
+from .velocity import FailureCounts, account_key, read_counts, spend_on_sign_in
 
 # Where the assessment is left for the receivers that run after the engine.
 CONTEXT_KEY = "risk"
@@ -31,8 +38,6 @@ TRUSTED_IP = "trusted_ip"
 NO_HISTORY = "no_history"
 COUNTERS_UNAVAILABLE = "counters_unavailable"
 NOTES = frozenset({TRUSTED_IP, NO_HISTORY, COUNTERS_UNAVAILABLE})
-# The identifiers whose failure counters to clear once this sign-in really succeeds.
-CLEAR_FAILURES_ATTR = "ciam_risk_clear_failures"
 
 
 @dataclass(frozen=True)
@@ -104,12 +109,25 @@ def _history_signals(rs: RiskSettings, history: SignInHistory, network: str, her
             )
 
 
-def _velocity_signals(rs: RiskSettings, context: AuthenticationContext, ip: str):
+def _failure_counts(context: AuthenticationContext, ip: str, reported: dict) -> FailureCounts:
+    """What attack protection read before the password check, when it read it for the
+    identifier of this sign-in; else one round trip over the account's identifiers."""
+    counts = reported.get(FAILURE_COUNTS)
+    if (
+        isinstance(counts, FailureCounts)
+        and counts.identifier
+        and context.identifier
+        and account_key(counts.identifier) == account_key(context.identifier)
+    ):
+        return counts
+    user = context.user
+    return read_counts([context.identifier, user.get_username(), getattr(user, "email", "")], ip)
+
+
+def _velocity_signals(rs: RiskSettings, context: AuthenticationContext, ip: str, reported):
     if not (rs.account_failures_enabled or rs.ip_failures_enabled):
         return
-    user = context.user
-    identifiers = [context.identifier, user.get_username(), getattr(user, "email", "")]
-    counts = read_counts(identifiers, ip)
+    counts = _failure_counts(context, ip, reported)
     minutes = rs.failures_window_minutes
     if not counts.available:
         yield RaisedSignal(
@@ -130,8 +148,9 @@ def _velocity_signals(rs: RiskSettings, context: AuthenticationContext, ip: str)
             % {"count": counts.ip, "minutes": minutes},
         )
     if counts.account and context.request is not None:
-        # Spent only if the sign-in really ends signed in (not denied, not abandoned).
-        setattr(context.request, CLEAR_FAILURES_ATTR, identifiers)
+        user = context.user
+        identifiers = [context.identifier, user.get_username(), getattr(user, "email", "")]
+        spend_on_sign_in(context.request, identifiers)
 
 
 def _reported_signals(rs: RiskSettings, reported: dict):
@@ -184,7 +203,7 @@ def assess(context: AuthenticationContext, risk_settings: RiskSettings | None = 
             raised.extend(_history_signals(rs, history, network, here))
             if not history.has_sign_ins:
                 raised.append(RaisedSignal(NO_HISTORY, 0.0, _("no earlier sign-in on record")))
-        raised.extend(_velocity_signals(rs, context, ip))
+        raised.extend(_velocity_signals(rs, context, ip, reported))
         raised.extend(_reported_signals(rs, reported))
     assessment.score = round(min(1.0, sum(s.weight for s in raised)), 4)
     return assessment

@@ -5,6 +5,11 @@ The engine reads these keys of ``AuthenticationContext.signals`` when it scores 
 - ``"breached_password"``: truthy when the password just used is known from a breach or too
   weak (attack protection sets it). ``"breached_password_reason"``: optional words for the log.
 - ``"bot_score"``: a float in [0, 1], how automated the request looks (bot detection sets it).
+- ``"failure_counts"``: a ``fraud.risk.velocity.FailureCounts`` with its ``identifier`` set: the
+  failed-attempt counters of the identifier typed and of the IP, read by attack protection with
+  its own counters before the password check (one cache round trip for both). The engine uses
+  them when they are for the identifier of the sign-in it scores; otherwise (a passkey or social
+  sign-in, nothing typed) it reads the account's counters itself.
 
 Code that runs before the context exists (a pre-authentication receiver, a form's ``clean``)
 calls ``report_signal(request, name, value)``: the engine copies what was reported on the
@@ -20,6 +25,7 @@ from django.http import HttpRequest
 BREACHED_PASSWORD = "breached_password"
 BREACHED_PASSWORD_REASON = "breached_password_reason"
 BOT_SCORE = "bot_score"
+FAILURE_COUNTS = "failure_counts"
 
 _REQUEST_ATTR = "ciam_risk_signals"
 

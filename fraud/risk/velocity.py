@@ -2,9 +2,12 @@
 
 Counters are fixed windows: the first failure starts a window of the risk settings' failure
 window; the count is the failures since. Attack protection moves them, in the one round trip it
-makes after a failure (``fraud.protection.gate.record_failure``); ``read_counts`` reads them for
-the risk engine. Every cache call goes through ``fraud.protection.counters.RoundTrip``, the
-suite's one helper for counters (one MULTI/EXEC pipeline on Redis).
+makes after a failure (``fraud.protection.gate.record_failure``), reads them with its own
+counters before the password check and hands them to the engine (``hooks.FAILURE_COUNTS``), and
+forgets them with its own after a sign-in (``take_spent``). ``read_counts`` and
+``clear_account`` are for a sign-in that did not go through that check (passkey, social). Every
+cache call goes through ``fraud.protection.counters.RoundTrip``, the suite's one helper for
+counters (one MULTI/EXEC pipeline on Redis).
 
 A cache outage fails open: reads answer "unknown" (no signal), writes are dropped, and the
 error is logged at most once a minute per process. System check ``fraud.W010`` reports an
@@ -18,6 +21,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.http import HttpRequest
+
 from ciam.client_ip import clean_ip
 from ciam.device import hash_identifier
 
@@ -27,6 +32,8 @@ logger = logging.getLogger("ciam.fraud.risk")
 
 _LOG_EVERY_SECONDS = 60
 _last_logged = 0.0
+# The identifiers whose failures a sign-in spends once it really signs in.
+_SPENT_ATTR = "ciam_risk_clear_failures"
 
 
 def account_key(identifier: str) -> str:
@@ -51,11 +58,17 @@ def _log_outage(exc: Exception) -> None:
 
 @dataclass(frozen=True)
 class FailureCounts:
-    """Failures within the window; ``available`` False when the cache could not be read."""
+    """Failures within the window; ``available`` False when the cache could not be read.
+
+    ``identifier``: the identifier typed whose failures ``account`` counts, when attack
+    protection read them before the password check; empty when ``account`` sums every
+    identifier of the account (``read_counts``).
+    """
 
     account: int = 0
     ip: int = 0
     available: bool = True
+    identifier: str = ""
 
 
 def read_counts(identifiers: Iterable[str], ip: str | None, cache=None) -> FailureCounts:
@@ -79,12 +92,34 @@ def read_counts(identifiers: Iterable[str], ip: str | None, cache=None) -> Failu
     )
 
 
+def queue_clear(trip: RoundTrip, identifiers: Iterable[str]) -> None:
+    """Queue forgetting an account's failures on ``trip`` (with the caller's other moves)."""
+    for key in sorted({account_key(i) for i in identifiers if i}):
+        trip.delete(key)
+
+
 def clear_account(identifiers: Iterable[str], cache=None) -> None:
     """Forget an account's failures (after it signed in), in one round trip."""
     trip = RoundTrip(cache)
-    for key in sorted({account_key(i) for i in identifiers if i}):
-        trip.delete(key)
+    queue_clear(trip, identifiers)
+    if not len(trip):
+        return
     try:
         trip.run()
     except Exception as exc:
         _log_outage(exc)
+
+
+def spend_on_sign_in(request: HttpRequest, identifiers: list[str]) -> None:
+    """The failures of ``identifiers`` are forgotten if this request ends signed in (not
+    denied, not abandoned): by ``take_spent`` at ``user_logged_in``."""
+    setattr(request, _SPENT_ATTR, list(identifiers))
+
+
+def take_spent(request: HttpRequest | None) -> list[str]:
+    """The identifiers whose failures this sign-in spent; the caller clears them. Answers them
+    once: whoever clears them takes them (attack protection in its own round trip, else the
+    risk engine's ``user_logged_in`` receiver)."""
+    if request is None:
+        return []
+    return request.__dict__.pop(_SPENT_ATTR, None) or []

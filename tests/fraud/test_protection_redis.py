@@ -1,6 +1,7 @@
 """Attack protection on real Redis: concurrent failures lose no increment, concurrent sign-ins
 that cross the threshold write one block, and an attempt costs one cache round trip before the
-password check and one after a failure (counted on the wire)."""
+password check and one after a failure, and a sign-in through the login page no more than two
+with the risk engine on (counted on the wire)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from fraud.protection import brute_force, gate, throttle
 from fraud.protection.counters import now_ms
 from fraud.protection.models import AttackProtectionSettings, BruteForceBlock
 from fraud.risk import velocity
+from fraud.risk.models import RiskSettings
 from tests.fraud.protection_support import BROWSER, LOGIN, protect_fixture  # noqa: F401
 
 IP = "198.51.100.7"
@@ -110,6 +112,40 @@ def test_one_round_trip_before_the_password_check_and_one_after_a_failure(
     assert len(round_trips) == 2, round_trips
     gate.record_success(request)  # the pair had no failure before this attempt
     assert len(round_trips) == 2
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_sign_ins_through_the_login_page_read_the_counters_once(
+    redis_cache, round_trips, user, password
+):
+    """The risk engine (on, with its failed-attempt signals) scores a success with the counters
+    attack protection read before the password check; Sift is off."""
+    risk = RiskSettings.load()
+    assert risk.account_failures_enabled and risk.ip_failures_enabled
+    browser = Client(REMOTE_ADDR=IP, **BROWSER)
+    browser.get(LOGIN)
+    browser.post(LOGIN, {"login": "alice", "password": "wrong"})  # writes the flush marker
+    round_trips.clear()
+
+    failed = browser.post(LOGIN, {"login": "alice", "password": "wrong"})
+    assert failed.status_code == 400
+    assert len(round_trips) == 2, round_trips  # read before the password check, move after
+
+    round_trips.clear()
+    signed_in = browser.post(LOGIN, {"login": "alice", "password": password})
+    assert signed_in.status_code == 302
+    # Read before the password check; after the sign-in, forget the failures (brute force and
+    # the risk engine's) in one more.
+    assert len(round_trips) == 2, round_trips
+    identifier = hash_identifier("alice")
+    assert cache.get(brute_force.pair_key(identifier, IP)) is None
+    assert cache.get(velocity.account_key("alice")) is None
+
+    browser.post("/accounts/logout/")
+    round_trips.clear()
+    assert browser.post(LOGIN, {"login": "alice", "password": password}).status_code == 302
+    assert len(round_trips) == 1, round_trips  # no failure to forget
 
 
 @pytest.mark.redis

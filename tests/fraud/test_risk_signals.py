@@ -10,8 +10,10 @@ from django.test import Client
 from django.utils import timezone
 
 from ciam import signals as ciam_signals
+from ciam.context import AuthenticationContext
 from ciam.models import KnownDevice
 from fraud.events.models import SecurityEvent
+from fraud.risk import engine
 from fraud.risk.hooks import report_signal
 from fraud.risk.models import IPRule
 from tests.fraud.conftest import (
@@ -176,16 +178,39 @@ def test_failed_attempts_on_the_account(user, sign_in, signed_in_before, tune):
         attacker_ip = f"198.51.{n}.1"
         response = sign_in(Client(), attacker_ip, identifier="Alice@Example.com", secret="nope")
         assert response.status_code == 400
-    sign_in(browser, "203.0.113.10")
+    sign_in(browser, "203.0.113.10", identifier="alice@example.com")
     event = signed_in()
     assert signal_keys(event) == {"account_failures"}
     assert "5 failed sign-ins on the account in 15 min" in explanations(event)
     assert event.score == 0.3
 
-    # The account got in: its failures are spent.
+    # The account got in: its failures are spent, under every identifier.
     browser.post("/accounts/logout/")
-    sign_in(browser, "203.0.113.10")
+    sign_in(browser, "203.0.113.10", identifier="alice@example.com")
     assert signal_keys(signed_in()) == set()
+
+
+def test_a_password_sign_in_counts_the_failures_of_the_identifier_typed(
+    user, sign_in, signed_in_before
+):
+    # Read with attack protection's counters before the password check, when the account
+    # behind what was typed is not known yet.
+    browser = signed_in_before("203.0.113.10")
+    for n in range(5):
+        sign_in(Client(), f"198.51.{n}.1", identifier="alice@example.com", secret="nope")
+    sign_in(browser, "203.0.113.10", identifier="alice")
+    assert signal_keys(signed_in()) == set()
+
+
+def test_a_sign_in_with_nothing_typed_counts_the_failures_of_every_identifier(user, sign_in):
+    # A passkey or social sign-in: the account's username and email together.
+    for n in range(3):
+        sign_in(Client(), f"198.51.{n}.1", identifier="alice@example.com", secret="nope")
+    for n in range(2):
+        sign_in(Client(), f"198.51.{n}.2", identifier="alice", secret="nope")
+    context = AuthenticationContext(request=None, user=user, method="passkey", ip="203.0.113.10")
+    assessment = engine.assess(context)
+    assert assessment.keys == ("account_failures",)
 
 
 def test_a_denied_sign_in_does_not_spend_the_failures(user, sign_in, signed_in_before):
