@@ -37,6 +37,9 @@ def _touch_device(request, user, **changes) -> None:
 def remember_device(sender, request, user, **kwargs):
     if request is not None:
         session_key = request.session.session_key or ""
+        # Signed-cookie sessions have no server-side key to end later, and keys that long.
+        if len(session_key) > KnownDevice._meta.get_field("session_key").max_length:
+            session_key = ""
         _touch_device(request, user, session_key=session_key)
 
 
