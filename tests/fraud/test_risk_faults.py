@@ -1,5 +1,6 @@
-"""Faults and absurd input: a cache outage fails open (logged, and reported by a system
-check), a 10 kB user agent, an IPv6 literal with a zone id, GeoIP look-ups of private
+"""Faults and absurd input: an outage of the site's cache (``ciam.cache.FailOpenRedisCache``)
+fails open (sign-ins go on, the counters are reported unavailable, logged, and reported by a
+system check), a 10 kB user agent, an IPv6 literal with a zone id, GeoIP look-ups of private
 addresses and an unreadable GeoIP database."""
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import pytest
 from django.core.cache import caches
 from django.test import Client, RequestFactory, override_settings
 
+from ciam.context import AuthenticationContext
 from fraud.protection import gate
-from fraud.risk import geo, velocity
+from fraud.risk import engine, geo, velocity
 from fraud.risk.checks import check_counter_cache, check_geoip
 from fraud.risk.ip_rules import IPRuleSet
 from fraud.risk.models import IPRule
@@ -27,10 +29,11 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def redis_cache(url: str) -> dict:
+def shipped_cache(url: str) -> dict:
+    """The cache config/settings.py configures when REDIS_URL is set: Redis that fails open."""
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ciam.cache.FailOpenRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "ciam-risk-tests",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
@@ -38,29 +41,19 @@ def redis_cache(url: str) -> dict:
     }
 
 
-def fail_open_cache(url: str) -> dict:
-    """What config/settings.py uses when REDIS_URL is set."""
-    caches = redis_cache(url)
-    caches["default"]["BACKEND"] = "ciam.cache.FailOpenRedisCache"
-    return caches
-
-
 @pytest.fixture
-def cache_down():
-    # allauth's own rate limits read the same cache and are not fault tolerant (a 500 during
-    # an outage): switched off here so this test is about the risk engine's counters.
-    with override_settings(
-        CACHES=redis_cache(f"redis://127.0.0.1:{closed_port()}/0"), ACCOUNT_RATE_LIMITS=False
-    ):
+def cache_down(monkeypatch):
+    """Redis unreachable (nothing listens on the port), with the site's own settings otherwise
+    (allauth's rate limits included: they read the same cache)."""
+    # Outages are logged once a minute per process: this test's must be.
+    monkeypatch.setattr(gate, "_last_logged", 0.0)
+    monkeypatch.setattr(velocity, "_last_logged", 0.0)
+    with override_settings(CACHES=shipped_cache(f"redis://127.0.0.1:{closed_port()}/0")):
         yield
 
 
-def test_a_cache_outage_fails_open(
-    user, sign_in, signed_in_before, cache_down, caplog, monkeypatch
-):
+def test_a_cache_outage_fails_open(user, sign_in, signed_in_before, cache_down, caplog):
     browser = signed_in_before("203.0.113.10")
-    # The counters are read by attack protection, which logs an outage once a minute.
-    monkeypatch.setattr(gate, "_last_logged", 0.0)
     caplog.set_level(logging.ERROR, logger="ciam.fraud")
 
     failed = sign_in(Client(), "203.0.113.10", secret="wrong")
@@ -78,6 +71,27 @@ def test_a_cache_outage_fails_open(
     assert "failing open: ConnectionError" in caplog.text
 
 
+def test_a_cache_outage_with_nothing_typed_reports_the_counters_unavailable(
+    user, cache_down, caplog
+):
+    # A passkey or social sign-in: the engine reads the counters itself.
+    caplog.set_level(logging.ERROR, logger="ciam.fraud.risk")
+    context = AuthenticationContext(request=None, user=user, method="passkey", ip="203.0.113.10")
+    assessment = engine.assess(context)
+    assert assessment.score == 0
+    assert assessment.keys == ()
+    notes = [s.explanation for s in assessment.signals]
+    assert "failed-attempt counters unavailable (cache down)" in notes
+    assert "failing open: ConnectionError" in caplog.text
+
+
+def test_counters_read_during_an_outage_are_unknown(cache_down):
+    # FailOpenRedisCache answers an empty get_many while Redis is down: read that way, the
+    # counters would look like "no failure" instead of "unknown".
+    counts = velocity.read_counts(["alice"], "203.0.113.1")
+    assert (counts.account, counts.ip, counts.available) == (0, 0, False)
+
+
 def test_the_system_check_warns_of_a_cache_outage(cache_down):
     (warning,) = check_counter_cache(None)
     assert warning.id == "fraud.W010"
@@ -89,7 +103,7 @@ def test_the_system_check_is_quiet_when_the_cache_answers():
 
 
 def test_counters_on_real_redis(redis_url):
-    with override_settings(CACHES=redis_cache(redis_url)):
+    with override_settings(CACHES=shipped_cache(redis_url)):
         cache = caches["default"]
         cache.clear()
         for identifier in ("Alice", "alice", "alice", "bob"):
@@ -104,14 +118,6 @@ def test_counters_on_real_redis(redis_url):
         velocity.clear_account(["alice"])
         assert velocity.read_counts(["alice"], "203.0.113.1").account == 0
         cache.clear()
-
-
-def test_counters_read_through_the_shipped_cache_during_an_outage_are_unknown(caplog):
-    # FailOpenRedisCache answers an empty get_many while Redis is down: read that way, the
-    # counters would look like "no failure" instead of "unknown".
-    with override_settings(CACHES=fail_open_cache(f"redis://127.0.0.1:{closed_port()}/0")):
-        counts = velocity.read_counts(["alice"], "203.0.113.1")
-    assert (counts.account, counts.ip, counts.available) == (0, 0, False)
 
 
 def test_a_10_kb_user_agent(user, sign_in, signed_in_before):
