@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from ciam.client_ip import clean_ip
-from ciam.device import hash_identifier
 from ciam.user_agents import describe_user_agent
 
+from ..admin_search import SearchByIPOrUser
 from ..console.admin import SecurityCenterAdmin
 from ..risk.admin import SingletonModelAdmin
 from .models import EventLogSettings, SecurityEvent
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(SecurityCenterAdmin, admin.ModelAdmin):
+class SecurityEventAdmin(SearchByIPOrUser, SecurityCenterAdmin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "type",
@@ -32,8 +29,6 @@ class SecurityEventAdmin(SecurityCenterAdmin, admin.ModelAdmin):
     )
     list_filter = ("type", "verdict", "enforced", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("user",)
-    # Searched by get_search_results below; listed so the admin shows the search box.
-    search_fields = ("ip",)
     search_help_text = _(
         "An IP address, or a user's email or username. Failed attempts, whose account is not "
         "known, are found by the exact identifier typed."
@@ -62,21 +57,6 @@ class SecurityEventAdmin(SecurityCenterAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        ip = clean_ip(term)
-        if ip:
-            return queryset.filter(ip=ip), False
-        users = get_user_model().objects.filter(
-            Q(email__iexact=term) | Q(**{f"{get_user_model().USERNAME_FIELD}__iexact": term})
-        )
-        return (
-            queryset.filter(Q(user__in=users) | Q(identifier_hash=hash_identifier(term))),
-            False,
-        )
 
     @admin.display(description=_("device"))
     def device(self, obj):

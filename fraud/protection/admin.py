@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from ciam.client_ip import clean_ip
 from ciam.crypto import mask_secret
-from ciam.device import hash_identifier
 
+from ..admin_search import SearchByIPOrUser
 from ..events.models import EventType
 from ..events.record import record_event
 from ..risk.admin import SingletonModelAdmin
@@ -169,7 +166,7 @@ class BlockStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(BruteForceBlock)
-class BruteForceBlockAdmin(admin.ModelAdmin):
+class BruteForceBlockAdmin(SearchByIPOrUser, admin.ModelAdmin):
     list_display = (
         "blocked_at",
         "user",
@@ -181,7 +178,6 @@ class BruteForceBlockAdmin(admin.ModelAdmin):
     )
     list_filter = (BlockStatusFilter, "all_ips", "release_reason")
     list_select_related = ("user",)
-    search_fields = ("ip",)
     search_help_text = _("An IP address, or the email or username that was typed.")
     actions = ["unblock"]
 
@@ -193,18 +189,6 @@ class BruteForceBlockAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        ip = clean_ip(term)
-        if ip:
-            return queryset.filter(ip=ip), False
-        users = get_user_model().objects.filter(
-            Q(email__iexact=term) | Q(**{f"{get_user_model().USERNAME_FIELD}__iexact": term})
-        )
-        return queryset.filter(Q(user__in=users) | Q(identifier_hash=hash_identifier(term))), False
 
     @admin.display(description=_("status"))
     def status(self, obj):
