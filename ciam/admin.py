@@ -32,7 +32,7 @@ class LoginSettingsForm(forms.ModelForm):
     def clean_admin_requires_second_factor(self):
         value = self.cleaned_data["admin_requires_second_factor"]
         turning_on = value and not self.instance.admin_requires_second_factor
-        if turning_on and self.request is not None and not is_verified(self.request.user):
+        if turning_on and self.request is not None and not is_verified(self.request):
             # Otherwise the administrator who saves it is shut out at the next page.
             message = _(
                 "Verify a second factor in this session first, so that this change does not "

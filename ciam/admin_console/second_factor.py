@@ -1,10 +1,11 @@
 """The admin's second-factor rule and the page where staff meet it.
 
-When "Staff must verify a second factor to use the admin" is on, a staff session must be
-verified by django-otp (``request.user.is_verified()``): a step-up during the sign-in does it,
-and so does ``/admin/verify/``, which asks for a code from the authenticator app or a backup
-code (django-otp's throttling applies: wrong codes answer 400, a throttled device 429). The
-page works with the rule off too, so an administrator can verify before turning it on.
+When "Staff must verify a second factor to use the admin" is on, a staff session must have
+passed a second factor (``ciam.step_up.session_passed_second_factor``: django-otp's
+``is_verified()``, or a passkey sign-in or step-up). A step-up during the sign-in does it, and
+so does ``/admin/verify/``, which asks for a code from the authenticator app or a backup code
+(django-otp's throttling applies: wrong codes answer 400, a throttled device 429). The page
+works with the rule off too, so an administrator can verify before turning it on.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from .. import signals
 from ..mfa.forms import StepUpForm
 from ..mfa.verification import Outcome, check_sign_in_code, throttled_message
-from ..step_up import otp_devices
+from ..step_up import otp_devices, session_passed_second_factor
 
 
 def second_factor_required() -> bool:
@@ -31,14 +32,13 @@ def second_factor_required() -> bool:
     return LoginSettings.load().admin_requires_second_factor
 
 
-def is_verified(user) -> bool:
-    check = getattr(user, "is_verified", None)
-    # Without django-otp's middleware nobody is verified: the rule fails closed.
-    return bool(callable(check) and check())
+def is_verified(request) -> bool:
+    # Without django-otp's middleware nobody is verified by a code: the rule fails closed.
+    return session_passed_second_factor(request)
 
 
 def second_factor_missing(request) -> bool:
-    return second_factor_required() and not is_verified(request.user)
+    return second_factor_required() and not is_verified(request)
 
 
 def verify_view(site):
@@ -55,7 +55,7 @@ def verify_view(site):
             raise PermissionDenied
         next_url = site.safe_next(request)
         # Also open with the rule off: an administrator verifies before turning it on.
-        if is_verified(user):
+        if is_verified(request):
             return HttpResponseRedirect(next_url)
         devices = otp_devices(user)
         form = StepUpForm(request.POST if request.method == "POST" and devices else None)

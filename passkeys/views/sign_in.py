@@ -189,6 +189,9 @@ def step_up(request: HttpRequest) -> JsonResponse:
         )
     if not check.verified:
         return _refused(check)
+    # Recorded in the session like a passkey sign-in, so the session counts as having passed a
+    # second factor (the admin's second-factor rule reads these records).
+    record_authentication(request, user, method="passkey", passkey_id=check.passkey.pk)
     return location_response(request, stage.exit())
 
 
