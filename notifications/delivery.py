@@ -16,9 +16,7 @@ import random
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -142,7 +140,7 @@ def resend(rows) -> int:
         status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0, last_error=""
     )
     for row_id in ids:
-        transaction.on_commit(partial(dispatch, row_id), robust=True)
+        dispatch(row_id)
     return len(ids)
 
 

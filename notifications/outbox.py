@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from ciam.queueing import enqueue_on_commit
 
 from .models import ALERT_PERMISSION, Frequency, Notification, NotificationSettings
 
@@ -161,21 +162,19 @@ def create(**fields) -> Notification | None:
         logger.info("Notification %s already queued", fields.get("idempotency_key"))
         return None
     if row.status == Notification.Status.PENDING:
-        transaction.on_commit(partial(dispatch, row.pk), robust=True)
+        dispatch(row.pk)
     return row
 
 
 def dispatch(row_id: int) -> None:
-    """Queue the sending of one row; a broker outage is logged, never raised."""
+    """Queue the sending of one row once the transaction commits; a broker outage is logged,
+    never raised."""
     from .tasks import send_notification
 
-    try:
-        # No publish retries: a sign-in must not wait for a dead broker. The row is durable.
-        send_notification.apply_async((row_id,), retry=False)
-    except Exception as exc:
-        logger.warning(
-            "Could not queue notification #%s (%s: %s); the periodic task will send it",
-            row_id,
-            type(exc).__name__,
-            str(exc)[:200],
-        )
+    enqueue_on_commit(
+        send_notification,
+        row_id,
+        logger=logger,
+        label=f"notification #{row_id}",
+        fallback="the periodic task will send it",
+    )

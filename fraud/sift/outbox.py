@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import partial
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
+
+from ciam.queueing import enqueue_on_commit
 
 from .client import SiftResponse
 from .masking import mask_payload
@@ -47,24 +47,22 @@ def enqueue(payload: dict[str, Any], *, user=None, log: bool = False) -> SiftOut
             row.pk,
             json.dumps(mask_payload(row.payload), sort_keys=True),
         )
-    transaction.on_commit(partial(dispatch, row.pk), robust=True)
+    dispatch(row.pk)
     return row
 
 
 def dispatch(row_id: int) -> None:
-    """Queue the delivery of one row; a broker outage is logged, never raised."""
+    """Queue the delivery of one row once the transaction commits; a broker outage is logged,
+    never raised."""
     from .tasks import deliver_event
 
-    try:
-        # No publish retries: a login must not wait for a dead broker. The row is durable.
-        deliver_event.apply_async((row_id,), retry=False)
-    except Exception as exc:
-        logger.warning(
-            "Could not queue Sift event #%s (%s: %s); the periodic task will deliver it",
-            row_id,
-            type(exc).__name__,
-            str(exc)[:200],
-        )
+    enqueue_on_commit(
+        deliver_event,
+        row_id,
+        logger=logger,
+        label=f"Sift event #{row_id}",
+        fallback="the periodic task will deliver it",
+    )
 
 
 def record_synchronous(
@@ -87,7 +85,7 @@ def record_synchronous(
         row = _row(payload, user, synchronous=True, last_error=error[:_MAX_ERROR])
         row.attempts = 1 if response is not None else 0
         row.save()
-        transaction.on_commit(partial(dispatch, row.pk), robust=True)
+        dispatch(row.pk)
         return row
     row = _row(
         payload,
@@ -112,5 +110,5 @@ def retry(rows) -> int:
         status=SiftOutbox.Status.PENDING, next_attempt_at=timezone.now(), last_error=""
     )
     for row_id in ids:
-        transaction.on_commit(partial(dispatch, row_id), robust=True)
+        dispatch(row_id)
     return len(ids)
