@@ -70,14 +70,20 @@ class SuiteReceivers:
         return sorted({f"{func.__module__}.{func.__qualname__}" for _s, func, _k in self.found})
 
     def disconnect(self) -> None:
-        for signal, func, key in self.found:
-            uid = key[0] if isinstance(key[0], str) else None
-            signal.disconnect(func, dispatch_uid=uid)
+        # The receivers' entries are taken out and put back as they are: reconnecting by
+        # function would lose the sender a receiver was connected for (post_save of one model).
+        self.saved = {signal: list(signal.receivers) for signal, _f, _k in self.found}
+        ours = {(id(signal), key) for signal, _f, key in self.found}
+        for signal, receivers in self.saved.items():
+            with signal.lock:
+                signal.receivers = [r for r in receivers if (id(signal), r[0]) not in ours]
+                signal.sender_receivers_cache.clear()
 
     def connect(self) -> None:
-        for signal, func, key in self.found:
-            uid = key[0] if isinstance(key[0], str) else None
-            signal.connect(func, dispatch_uid=uid, weak=False)
+        for signal, receivers in self.saved.items():
+            with signal.lock:
+                signal.receivers = list(receivers)
+                signal.sender_receivers_cache.clear()
 
 
 def make_user():
