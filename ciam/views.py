@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import signals
+from .mfa.backup_codes import remaining_backup_codes
 
 
 @login_required
@@ -22,11 +22,10 @@ def account_security(request):
         if section:
             sections.append(section)
     sections.sort(key=lambda s: s.get("order", 100))
-    static = StaticDevice.objects.filter(user=user, confirmed=True).first()
     context = {
         "sections": sections,
         "totp_devices": TOTPDevice.objects.filter(user=user, confirmed=True),
-        "backup_codes_remaining": static.token_set.count() if static else None,
+        "backup_codes_remaining": remaining_backup_codes(user),
     }
     return render(request, "ciam/account_security.html", context)
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 BACKUP_CODE_COUNT = 10
 
 
-def remaining_backup_codes(user) -> int:
-    """How many unused backup codes the user has (0 when they have none)."""
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+def remaining_backup_codes(user) -> int | None:
+    """How many unused backup codes the user has: None when they never generated any, 0 when
+    every code was used. One query."""
+    counts = StaticDevice.objects.filter(user=user, confirmed=True).aggregate(
+        devices=Count("pk", distinct=True), codes=Count("token_set")
+    )
+    return counts["codes"] if counts["devices"] else None
 
 
 @transaction.atomic

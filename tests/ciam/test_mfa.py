@@ -222,6 +222,22 @@ def test_new_backup_codes_replace_the_old_ones(signed_in, user, totp, changes):
 
 
 @pytest.mark.django_db
+def test_account_security_counts_the_backup_codes_left(signed_in, user, totp):
+    def backup_codes_row() -> str:
+        page = signed_in.get(SECURITY).content.decode()
+        return " ".join(page.split('<div class="ciam-row-title">Backup codes')[1][:900].split())
+
+    assert "Generate codes" in backup_codes_row()
+    codes = regenerate_backup_codes(user)
+    assert "10 codes left" in backup_codes_row()
+    StaticToken.objects.filter(token__in=codes[:8]).delete()  # used
+    assert "2 codes left" in backup_codes_row() and "Running low" in backup_codes_row()
+    StaticToken.objects.filter(device__user=user).delete()
+    row = backup_codes_row()
+    assert "0 codes left" in row and "Manage" in row and "Generate codes" not in row
+
+
+@pytest.mark.django_db
 def test_backup_codes_need_an_app(signed_in, user, changes):
     response = signed_in.post(BACKUP_CODES)
     assert response.status_code == 400
