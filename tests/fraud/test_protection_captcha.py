@@ -9,6 +9,7 @@ from django.test import Client
 
 from fraud.events.models import EventType, SecurityEvent
 from fraud.protection.captcha import proof_of_work
+from fraud.protection.models import AttackProtectionSettings
 from fraud.risk.models import IPRule
 from tests.fakes.captcha import SECRET
 from tests.fraud.protection_support import (  # noqa: F401
@@ -67,6 +68,15 @@ def pow_(protect):
 def test_never_shows_nothing_and_adds_no_field(user):
     html, fields = open_form(Client(**SCRIPT))
     assert not shows_captcha(html) and "ciam_form_token" not in fields
+
+
+def test_never_scores_nothing_and_says_so(user, password):
+    client = Client(REMOTE_ADDR=IP, **SCRIPT)
+    assert client.post(LOGIN, {"login": "alice", "password": password}).status_code == 302
+    signed_in = SecurityEvent.objects.get(type=EventType.LOGIN_SUCCEEDED)
+    assert [s for s in signed_in.signals if s["key"] == "bot"] == []
+    help_text = str(AttackProtectionSettings._meta.get_field("captcha_login").help_text)
+    assert help_text.startswith("Never: no bot score and no CAPTCHA on this flow.")
 
 
 def test_when_risky_a_browser_is_not_challenged(user, password, pow_):

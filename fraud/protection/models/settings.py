@@ -68,8 +68,8 @@ def _mode(flow: str):
         choices=CaptchaMode.choices,
         default=CaptchaMode.NEVER,
         help_text=_(
-            "Never: scores are not acted on. When risky: a CAPTCHA when the bot score is above "
-            "the risk level. Always: every attempt. Default: Never."
+            "Never: no bot score and no CAPTCHA on this flow. When risky: a CAPTCHA when the "
+            "bot score is above the risk level. Always: every attempt. Default: Never."
         ),
     )
 
