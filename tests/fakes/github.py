@@ -3,75 +3,39 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import urlencode
+
+from .loopback import Answer, LoopbackServer, Request
 
 
-class FakeGitHub:
+def _json(status: int, body) -> Answer:
+    return Answer(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+
+class FakeGitHub(LoopbackServer):
     def __init__(self, user: dict, emails: list[dict]):
+        super().__init__()
         self.user = user
         self.emails = emails
         self.codes: dict[str, str] = {}
-        self.requests: list[tuple[str, str]] = []
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _json(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                url = urlparse(self.path)
-                fake.requests.append(("GET", url.path))
-                if url.path == "/login/oauth/authorize":
-                    # The user approves at once: back to the site with a code and its state.
-                    query = parse_qs(url.query)
-                    code = f"code-{len(fake.codes)}"
-                    fake.codes[code] = "token-" + code
-                    target = (
-                        query["redirect_uri"][0]
-                        + "?"
-                        + urlencode({"code": code, "state": query["state"][0]})
-                    )
-                    self.send_response(302)
-                    self.send_header("Location", target)
-                    self.end_headers()
-                    return
-                token = self.headers.get("Authorization", "").removeprefix("token ")
-                if token not in fake.codes.values():
-                    return self._json(401, {"message": "Bad credentials"})
-                if url.path == "/api/v3/user":
-                    return self._json(200, fake.user)
-                if url.path == "/api/v3/user/emails":
-                    return self._json(200, fake.emails)
-                self._json(404, {"message": "Not Found"})
-
-            def do_POST(self):
-                url = urlparse(self.path)
-                fake.requests.append(("POST", url.path))
-                length = int(self.headers.get("Content-Length", 0))
-                form = parse_qs(self.rfile.read(length).decode())
-                code = form.get("code", [""])[0]
-                if url.path != "/login/oauth/access_token" or code not in fake.codes:
-                    return self._json(400, {"error": "bad_verification_code"})
-                self._json(200, {"access_token": fake.codes[code], "token_type": "bearer"})
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, request: Request) -> Answer:
+        if request.method == "POST":
+            code = request.form.get("code", "")
+            if request.path != "/login/oauth/access_token" or code not in self.codes:
+                return _json(400, {"error": "bad_verification_code"})
+            return _json(200, {"access_token": self.codes[code], "token_type": "bearer"})
+        if request.path == "/login/oauth/authorize":
+            # The user approves at once: back to the site with a code and its state.
+            code = f"code-{len(self.codes)}"
+            self.codes[code] = "token-" + code
+            query = urlencode({"code": code, "state": request.query["state"]})
+            return Answer(302, headers={"Location": f"{request.query['redirect_uri']}?{query}"})
+        token = (request.header("Authorization") or "").removeprefix("token ")
+        if token not in self.codes.values():
+            return _json(401, {"message": "Bad credentials"})
+        if request.path == "/api/v3/user":
+            return _json(200, self.user)
+        if request.path == "/api/v3/user/emails":
+            return _json(200, self.emails)
+        return _json(404, {"message": "Not Found"})

@@ -16,16 +16,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.fakes.loopback import Answer, LoopbackServer, Request
 from tests.fakes.sift_contract import check_event
 
 DEFAULT_KEY = "fake-sift-key-0123456789abcdef"
@@ -63,19 +61,18 @@ class Received:
         return self.body.get("$type") if isinstance(self.body, dict) else None
 
 
-class FakeSift:
-    """``with FakeSift() as sift: ...`` or ``start()`` / ``stop()``."""
+class FakeSift(LoopbackServer):
+    """``with FakeSift() as sift: ...`` or ``start()`` / ``stop()``. ``received`` holds
+    ``Received`` records (the body parsed, the contract's violations), ``connections`` the
+    connections clients opened."""
 
     def __init__(self, api_key: str = DEFAULT_KEY):
+        super().__init__()
         self.api_key = api_key
         self.received: list[Received] = []
         self.violations: list[str] = []
-        self.connections = 0
         self.default = Reply()
         self._queue: deque[Reply] = deque()
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -104,34 +101,7 @@ class FakeSift:
             time.sleep(0.02)
         return self.events()
 
-    # -- server ------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeSift:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        # A short poll interval: shutdown() waits for it, at every test's teardown.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeSift:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    # -- answers -----------------------------------------------------------------------------
 
     def _next_reply(self) -> Reply:
         with self._lock:
@@ -142,63 +112,25 @@ class FakeSift:
             self.received.append(received)
             self.violations.extend(received.violations)
 
-    def _handler_class(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse is visible
-            # Headers and body are two writes: without this, Nagle's algorithm holds the body
-            # until the client's delayed ACK (40 ms) on a kept-alive connection.
-            disable_nagle_algorithm = True
-
-            def setup(self):
-                super().setup()
-                with fake._lock:
-                    fake.connections += 1
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                fake._handle(self)
-
-            def do_GET(self):
-                fake._handle(self)
-
-        return Handler
-
-    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
-        parsed = urlparse(handler.path)
-        query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
-        received = Received(
-            handler.command, parsed.path, query, dict(handler.headers.items()), None
-        )
+    def respond(self, request: Request) -> Answer:
+        received = Received(request.method, request.path, request.query, request.headers, None)
         reply = self._next_reply()
-        if handler.command == "POST" and parsed.path == "/v205/events":
-            answer = self._events(raw, query, received, reply)
-        elif handler.command == "GET" and re.fullmatch(r"/v205/users/[^/]+/score", parsed.path):
-            answer = self._score_api(handler, received, reply)
+        if request.method == "POST" and request.path == "/v205/events":
+            status, body = self._events(request.body, request.query, received, reply)
+        elif request.method == "GET" and re.fullmatch(r"/v205/users/[^/]+/score", request.path):
+            status, body = self._score_api(request, received, reply)
         else:
-            received.violations.append(f"{handler.command} {parsed.path}: not a Sift endpoint")
-            answer = (404, {"status": 104, "error_message": "Unknown endpoint"})
+            received.violations.append(f"{request.method} {request.path}: not a Sift endpoint")
+            status, body = 404, {"status": 104, "error_message": "Unknown endpoint"}
         self._record(received)
-        if reply.delay:
-            time.sleep(reply.delay)
-        if reply.drop:
-            handler.close_connection = True
-            return
-        status, body = answer
         data = reply.raw if reply.raw is not None else json.dumps(body).encode()
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(data)))
-            handler.end_headers()
-            handler.wfile.write(data)
-        except OSError:
-            handler.close_connection = True  # the client gave up (read timeout)
+        return Answer(
+            status,
+            data,
+            {"Content-Type": "application/json"},
+            delay=reply.delay,
+            drop=reply.drop,
+        )
 
     def _events(self, raw: bytes, query, received: Received, reply: Reply):
         try:
@@ -272,8 +204,8 @@ class FakeSift:
         score_response.update(reply.score_response_fields or {})
         return score_response
 
-    def _score_api(self, handler, received: Received, reply: Reply):
-        auth = handler.headers.get("Authorization", "")
+    def _score_api(self, request: Request, received: Received, reply: Reply):
+        auth = request.header("Authorization") or ""
         key = ""
         if auth.startswith("Basic "):
             key = base64.b64decode(auth[6:]).decode(errors="replace").partition(":")[0]
