@@ -37,7 +37,13 @@ def not_me_view(request: HttpRequest, token: str) -> HttpResponse:
     else:
         result = not_me.peek(token)
     if result.problem:
-        context = {"message": str(_PROBLEMS[result.problem]), "problem": result.problem}
-        return render(request, "notifications/not_me_problem.html", context, status=400)
+        context = {
+            "message": _PROBLEMS[result.problem],
+            "advice": _(
+                "If you still don't recognise a sign-in or a change, reset your password: that "
+                "signs you out everywhere too."
+            ),
+        }
+        return render(request, "ciam/link_problem.html", context, status=400)
     context = {"token": token, "notification": result.notification}
     return render(request, "notifications/not_me_confirm.html", context)

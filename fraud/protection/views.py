@@ -33,6 +33,12 @@ def unblock_view(request: HttpRequest, token: str) -> HttpResponse:
     else:
         outcome = unblock.peek(token)
     if outcome.problem:
-        context = {"message": str(_PROBLEMS[outcome.problem])}
-        return render(request, "fraud/unblock_problem.html", context, status=400)
+        context = {
+            "message": _PROBLEMS[outcome.problem],
+            "advice": _(
+                "A new link is emailed if more sign-ins are blocked. You can also reset your "
+                "password, which lifts the block."
+            ),
+        }
+        return render(request, "ciam/link_problem.html", context, status=400)
     return render(request, "fraud/unblock_confirm.html", {"token": token})
