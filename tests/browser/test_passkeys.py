@@ -125,7 +125,8 @@ def test_add_sign_in_step_up_and_remove(
     add_passkey(page)
     passkey = Passkey.objects.get(user=user)
     assert page.get_by_text(passkey.name).first.is_visible()
-    assert passkey.name == "Headless Chrome on Linux"  # the virtual authenticator's AAGUID is unknown
+    # The virtual authenticator's AAGUID is unknown: the name comes from the browser.
+    assert passkey.name == "Headless Chrome on Linux"
     assert len(authenticator.credentials()) == 1
     assert authenticator.credentials()[0]["isResidentCredential"]
     screenshot(page, "passkeys")
