@@ -46,7 +46,11 @@ def browser(_playwright, chromium_path):
 
 @pytest.fixture
 def site_url(live_server):
-    """The live server's address on ``localhost``."""
+    """The live server's address on ``localhost``, with the demo site's name on the pages."""
+    from django.contrib.sites.models import Site
+
+    Site.objects.filter(pk=1).update(name="django-ciam demo")
+    Site.objects.clear_cache()
     return live_server.url.replace("127.0.0.1", "localhost")
 
 
