@@ -62,7 +62,8 @@ def failed_login_request(ip: str = IP):
 
 @pytest.mark.redis
 @pytest.mark.django_db
-def test_eight_threads_failing_at_once_lose_no_increment(redis_cache, protect):
+def test_eight_threads_failing_at_once_lose_no_increment(redis_cache, protect, require_postgres):
+    # Threads share the database too: SQLite's in-memory test database cannot take them.
     protect(brute_force_threshold=100)
     per_thread = 12
     start = threading.Barrier(THREADS)
