@@ -13,18 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from fraud.risk.admin import SingletonModelAdmin
 
 from . import delivery
+from .masking import HIDDEN as _HIDDEN
+from .masking import mask_addresses, mask_email
 from .models import Notification, NotificationSettings
 from .outbox import admin_recipients
-
-_HIDDEN = "•••"
-
-
-def mask_email(address: str) -> str:
-    """``a•••@example.com``: enough to tell mailboxes apart, not to harvest them."""
-    local, at, domain = (address or "").rpartition("@")
-    if not at:
-        return _HIDDEN if address else ""
-    return f"{local[:1]}{_HIDDEN}@{domain}"
 
 
 def _mask_link(url: str) -> str:
@@ -35,13 +27,15 @@ def _mask_link(url: str) -> str:
 
 def masked_context(context: dict) -> dict:
     """The row's details as shown in the admin: links without their tokens, device hashes
-    shortened."""
+    shortened, addresses masked."""
     shown = {}
     for key, value in (context or {}).items():
         if key.endswith("_url") and value:
             value = _mask_link(value)
         elif key == "device_hash" and value:
             value = f"{str(value)[:8]}…"
+        elif isinstance(value, str) and "@" in value:
+            value = mask_addresses(value)
         shown[key] = value
     return shown
 
@@ -129,7 +123,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "masked_recipient",
         "user",
         "attempts",
-        "last_error",
+        "masked_error",
         "created_at",
         "next_attempt_at",
         "sent_at",
@@ -145,8 +139,14 @@ class NotificationAdmin(admin.ModelAdmin):
         return mask_email(obj.recipient) or "—"
 
     @admin.display(description=_("last error"))
+    def masked_error(self, obj):
+        return mask_addresses(obj.last_error)
+
+    @admin.display(description=_("last error"))
     def short_error(self, obj):
-        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+        # Stored masked since this change; masked again for rows written before it.
+        error = mask_addresses(obj.last_error)
+        return (error[:80] + "…") if len(error) > 80 else error
 
     @admin.display(description=_("details"))
     def details(self, obj):

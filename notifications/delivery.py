@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from .conf import settings
 from .emails import build_email
+from .masking import mask_addresses
 from .models import Notification
 from .outbox import dispatch
 
@@ -71,13 +72,14 @@ def deliver(row_id: int) -> Delivery | None:
     except Exception as exc:
         # A template or a context that cannot be rendered will not render next time either.
         logger.exception("Notification #%s (%s) cannot be rendered", row.pk, row.kind)
-        error = f"cannot be rendered: {type(exc).__name__}: {exc}"
+        error = mask_addresses(f"cannot be rendered: {type(exc).__name__}: {exc}")
         _settle(row, now, status=Status.FAILED, last_error=error[:_MAX_ERROR])
         return Delivery(error=error)
     try:
         message.send()
     except SMTP_ERRORS as exc:
-        return _failed(row, now, f"{type(exc).__name__}: {exc}")
+        # Refused recipients are quoted in the error: stored and logged masked.
+        return _failed(row, now, mask_addresses(f"{type(exc).__name__}: {exc}"))
     _settle(row, now, status=Status.SENT, sent_at=timezone.now(), last_error="")
     return Delivery(sent=True)
 

@@ -4,6 +4,10 @@ action."""
 
 from __future__ import annotations
 
+import logging
+import socketserver
+import threading
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -108,3 +112,57 @@ def test_log_rows_are_read_only(admin_client, sent):
     page = admin_client.get(url).content.decode()
     assert 'name="recipient"' not in page and "Save" not in page
     assert admin_client.get(reverse("admin:ciam_notifications_notification_add")).status_code == 403
+
+
+class _RefusingSMTP(socketserver.StreamRequestHandler):
+    """A mail server that knows no mailbox: every RCPT TO is answered 550."""
+
+    def handle(self):
+        self.wfile.write(b"220 fake ESMTP\r\n")
+        for line in self.rfile:
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                self.wfile.write(b"250 fake\r\n")
+            elif verb == b"RCPT":
+                self.wfile.write(
+                    b"550 5.1.1 <" + line[9:].strip(b"<> \r\n") + b">: no such user\r\n"
+                )
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+@pytest.fixture
+def refusing_smtp(settings):
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _RefusingSMTP)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = server.server_address
+    settings.EMAIL_TIMEOUT = 5
+    yield
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_refused_recipient_is_masked_in_the_log(
+    admin_client, user, sign_in, known_device, refusing_smtp, caplog
+):
+    known_device()
+    with caplog.at_level(logging.WARNING, logger="ciam.notifications"):
+        assert sign_in(Client(), AWAY).status_code == 302
+    row = rows(Kind.SUSPICIOUS_SIGN_IN).get()
+    assert row.status == Notification.Status.PENDING
+    assert row.last_error.startswith("SMTPRecipientsRefused")
+    assert "a•••@example.com" in row.last_error and "alice@example.com" not in row.last_error
+    assert "alice@example.com" not in caplog.text
+
+    changelist = admin_client.get(LOG_URL).content.decode()
+    detail = admin_client.get(
+        reverse("admin:ciam_notifications_notification_change", args=[row.pk])
+    ).content.decode()
+    for page in (changelist, detail):
+        assert "SMTPRecipientsRefused" in page and "alice@example.com" not in page
