@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from . import decisions, unblock
@@ -23,6 +24,8 @@ _PROBLEMS = {
 }
 
 
+# The page carries the token: no cache may keep it.
+@never_cache
 @require_http_methods(["GET", "POST"])
 def unblock_view(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":

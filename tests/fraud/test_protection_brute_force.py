@@ -178,6 +178,7 @@ def test_the_unblock_link_asks_then_unblocks_once(unblock_url, password, receive
     client = Client(**BROWSER)
     page = client.get(unblock_url)
     assert page.status_code == 200 and "Unblock my account" in page.content.decode()
+    assert "no-store" in page["Cache-Control"]  # the page carries the token
     assert BruteForceBlock.objects.get().is_active  # opening the link changes nothing
 
     assert client.post(unblock_url).status_code == 200

@@ -285,6 +285,56 @@ def test_an_outage_follows_the_default_choice(
     assert failed.data["outage"] == ("failed closed" if mode == "always" else "failed open")
 
 
+@pytest.mark.parametrize("answer", ["bad_request", "http_429", "unknown", "duplicate"])
+def test_what_a_client_can_provoke_never_fails_open(
+    user, password, protect, captcha_verifier, answer
+):
+    """A risky script sending a garbled or replayed token is refused, even with "When
+    risky" (which fails open on a real outage)."""
+    fake = captcha_verifier("turnstile")
+    protect(
+        captcha_provider="turnstile",
+        captcha_site_key="k",
+        captcha_secret=SECRET,
+        captcha_login="risky",
+    )
+    token = fake.issue()
+    if answer == "bad_request":
+        fake.raw_body = b'{"success": false, "error-codes": ["bad-request"]}'
+    elif answer == "http_429":
+        fake.status = 429
+    elif answer == "unknown":
+        token = "made-up-token"
+    else:
+        fake.spent.add(token)
+    client = Client(REMOTE_ADDR=IP, **SCRIPT)
+    data = {"cf-turnstile-response": token, "login": "alice", "password": password}
+    response = client.post(LOGIN, data)
+    assert response.status_code == 400
+    assert "did not pass" in response.content.decode()
+    failed = events(EventType.CAPTCHA_FAILED)[0]
+    assert "outage" not in failed.data
+    assert len(fake.received) == 1
+
+
+def test_a_token_longer_than_turnstile_allows_fails_unasked(
+    user, password, protect, captcha_verifier
+):
+    fake = captcha_verifier("turnstile")
+    protect(
+        captcha_provider="turnstile",
+        captcha_site_key="k",
+        captcha_secret=SECRET,
+        captcha_login="risky",
+    )
+    client = Client(REMOTE_ADDR=IP, **SCRIPT)
+    data = {"cf-turnstile-response": "x" * 2049, "login": "alice", "password": password}
+    response = client.post(LOGIN, data)
+    assert response.status_code == 400
+    assert events(EventType.CAPTCHA_FAILED)[0].reason == "answer too long"
+    assert fake.received == []
+
+
 @pytest.mark.parametrize("choice, expected", [("open", 302), ("closed", 503)])
 def test_the_administrator_chooses_open_or_closed(
     user, password, protect, captcha_verifier, choice, expected

@@ -6,8 +6,11 @@ form-encoded POST of the secret, the widget's answer and the client IP to the pr
 ``siteverify`` URL, taken from settings (``CIAM_TURNSTILE_VERIFY_URL``,
 ``CIAM_HCAPTCHA_VERIFY_URL``, ``CIAM_RECAPTCHA_VERIFY_URL``) with the connect and read timeouts
 of ``CIAM_CAPTCHA_TIMEOUT``. A timeout, a connection error, a 5xx, an answer that is not JSON,
-or an error code that says the provider or its configuration is broken is UNAVAILABLE (the
-administrator's outage choice applies); anything else the provider refused is FAILED.
+or an error code that says the site's keys or the provider are broken is UNAVAILABLE (the
+administrator's outage choice applies); anything else the provider refused is FAILED, including
+answers a client can provoke (a 4xx such as 429, ``bad-request``, ``invalid-input-response``,
+``timeout-or-duplicate``): those must never make "When risky" fail open. An answer longer than
+Turnstile's maximum (2048 characters) fails without asking the provider.
 """
 
 from __future__ import annotations
@@ -24,15 +27,17 @@ from .base import CaptchaProvider, CaptchaResult, Outcome
 
 logger = logging.getLogger("ciam.fraud.protection")
 
-_MAX_ANSWER_LENGTH = 4096
-# Error codes that blame the site's configuration or the provider, not the person.
+# Turnstile's maximum token length; the other providers' tokens are shorter.
+MAX_ANSWER_LENGTH = 2048
+# Error codes that blame the site's keys or the provider, never anything the client sent: only
+# these make the check UNAVAILABLE (an attacker must not be able to make it fail open).
 _BROKEN = {
     "missing-input-secret",
     "invalid-input-secret",
     "sitekey-secret-mismatch",
     "invalid-sitekey",
+    "invalid-keys",
     "internal-error",
-    "bad-request",
 }
 
 
@@ -42,14 +47,19 @@ def _post(url: str, data: dict) -> tuple[dict | None, str]:
         response = requests.post(url, data=data, timeout=fraud_settings.CAPTCHA_TIMEOUT)
     except requests.RequestException as exc:
         return None, f"{exc.__class__.__name__}"
-    if response.status_code >= 500 or response.status_code == 429:
+    if response.status_code >= 500:
         return None, f"HTTP {response.status_code}"
     try:
         body = response.json()
     except ValueError:
-        return None, f"HTTP {response.status_code}, not JSON"
+        body = None
+    if response.status_code >= 400:
+        # A 4xx (429 included) answers what this client sent: a failure, not an outage,
+        # unless its error codes blame the site's keys.
+        codes = body.get("error-codes") if isinstance(body, dict) else None
+        return {"success": False, "error-codes": codes or [f"http-{response.status_code}"]}, ""
     if not isinstance(body, dict):
-        return None, "unexpected answer"
+        return None, f"HTTP {response.status_code}, not JSON"
     return body, ""
 
 
@@ -81,7 +91,7 @@ class RemoteCaptcha(CaptchaProvider):
         answer = request.POST.get(self.response_field, "")
         if not answer:
             return CaptchaResult(Outcome.MISSING, "no answer from the widget")
-        if len(answer) > _MAX_ANSWER_LENGTH:
+        if len(answer) > MAX_ANSWER_LENGTH:
             return CaptchaResult(Outcome.FAILED, "answer too long")
         data = {"secret": self.secret, "response": answer, "remoteip": get_client_ip(request)}
         body, problem = _post(self.verify_url, data)
