@@ -18,6 +18,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
 
 from .. import signals
 from ..mfa.forms import StepUpForm
@@ -44,7 +45,9 @@ def second_factor_missing(request) -> bool:
 def verify_view(site):
     """The view of ``/admin/verify/`` for ``site``."""
 
+    # Like the admin's own views: CSRF protected even where the middleware is not installed.
     @never_cache
+    @csrf_protect
     def verify(request):
         user = request.user
         if not user.is_authenticated:

@@ -223,6 +223,17 @@ def test_the_verify_page_is_for_signed_in_staff(client, user, second_factor_requ
     assert client.get(VERIFY).status_code == 403
 
 
+def test_the_verify_form_needs_its_csrf_token_even_without_the_middleware(staff, settings):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.endswith("CsrfViewMiddleware")]
+    TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    assert client.post(VERIFY, {"token": "000000"}).status_code == 403
+    page = client.get(VERIFY)
+    token = page.context["csrf_token"]
+    assert client.post(VERIFY, {"token": "000000", "csrfmiddlewaretoken": token}).status_code == 400
+
+
 def test_with_the_setting_off_no_code_is_asked(client, staff):
     client.force_login(staff)
     assert client.get(INDEX).status_code == 200
