@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import Sum
@@ -89,11 +89,16 @@ class WindowError(ValueError):
 
 @dataclass
 class Window:
+    """The buckets of a window: ``buckets`` are their starts (aware datetimes); by day,
+    ``days`` are the local dates they stand for (a bucket starts at the whole UTC hour at or
+    before its local midnight, which in a half-hour time zone is the evening before)."""
+
     key: str
     bucket: str
     start: datetime
     end: datetime
     buckets: list[datetime]
+    days: list[date] = field(default_factory=list)
 
     @classmethod
     def make(cls, key: str, bucket: str | None = None, now: datetime | None = None) -> Window:
@@ -106,6 +111,7 @@ class Window:
             raise WindowError(_("24 hours are shown by hour."))
         now = now or timezone.now()
         span = WINDOWS[key]
+        days = []
         if bucket == "hour":
             first = floor_hour(now) - (span - HOUR)
             buckets = [first + HOUR * i for i in range(int(span / HOUR))]
@@ -119,7 +125,7 @@ class Window:
                 floor_hour(timezone.make_aware(datetime.combine(d, datetime.min.time()), tz))
                 for d in days
             ]
-        return cls(key, bucket, buckets[0], now, buckets)
+        return cls(key, bucket, buckets[0], now, buckets, days)
 
     def __post_init__(self):
         self._positions = {b: i for i, b in enumerate(self.buckets)}
@@ -133,9 +139,7 @@ class Window:
             i = int((floor_hour(moment) - self.start) / HOUR)
         else:
             tz = timezone.get_current_timezone()
-            local = timezone.localtime(moment, tz).date()
-            first = timezone.localtime(self.start + HOUR, tz).date()
-            i = (local - first).days
+            i = (timezone.localtime(moment, tz).date() - self.days[0]).days
         return i if 0 <= i < len(self.buckets) else None
 
 
@@ -167,10 +171,14 @@ class Report:
         return max(timedelta(0), floor_hour(self.window.end) - self.rolled_until)
 
     def bucket_labels(self) -> list[str]:
-        """Bucket starts in the administrator's time zone."""
+        """Bucket starts in the administrator's time zone; by day, the local dates."""
         if not hasattr(self, "_labels"):
-            fmt = "%Y-%m-%d %H:%M" if self.window.bucket == "hour" else "%Y-%m-%d"
-            self._labels = [timezone.localtime(b).strftime(fmt) for b in self.window.buckets]
+            if self.window.bucket == "day":
+                self._labels = [d.isoformat() for d in self.window.days]
+            else:
+                self._labels = [
+                    timezone.localtime(b).strftime("%Y-%m-%d %H:%M") for b in self.window.buckets
+                ]
         return self._labels
 
     def charts(self) -> list[dict]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from fraud.console.report import Window, build_report
 from fraud.console.rollup import roll_up
 
 from .console_support import event, signals, write
@@ -114,6 +115,28 @@ def test_the_30_days_window_by_day(admin_client, seeded):
     data = admin_client.get(DATA, {"window": "30d", "bucket": "day"}).json()
     assert len(data["buckets"]) == 30
     assert series(data, "sign_ins")["type:login_failed"] == 7
+
+
+@pytest.mark.parametrize(
+    "time_zone, last_day_start",
+    [
+        ("UTC", datetime(2025, 3, 10, 0, 0, tzinfo=UTC)),
+        # Local midnight is 18:30 UTC: the day's bucket starts at the whole hour before it.
+        ("Asia/Kolkata", datetime(2025, 3, 9, 18, 0, tzinfo=UTC)),
+    ],
+)
+def test_days_are_labelled_with_the_administrators_dates(settings, time_zone, last_day_start):
+    settings.TIME_ZONE = time_zone
+    now = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+    # 00:45 on the 10th in Kolkata, 19:15 on the 9th in UTC.
+    write(event("login_failed", datetime(2025, 3, 9, 19, 15, tzinfo=UTC)))
+    report = build_report(Window.make("7d", "day", now=now))
+    labels = report.bucket_labels()
+    assert labels == [f"2025-03-{d:02d}" for d in range(4, 11)]
+    assert report.window.buckets[-1] == last_day_start
+    counted = dict(zip(labels, report.values("type:login_failed"), strict=True))
+    local_day = "2025-03-10" if time_zone == "Asia/Kolkata" else "2025-03-09"
+    assert counted[local_day] == 1 and sum(counted.values()) == 1
 
 
 def test_the_page_shows_charts_tables_and_links(admin_client, seeded):
