@@ -13,6 +13,9 @@ What it does, in one transaction:
   with ``signed_cookies``, where they end at their next request instead);
 - stops trusting the device that signed in or made the change (``KnownDevice.trusted``), so
   its next sign-in counts as a new device again;
+- takes back what was added to the account since the reported activity began: passkeys,
+  authenticator apps and backup-code devices, and email address changes (the previous address
+  is primary again); see ``notifications.undo``;
 - records a ``device_untrusted`` security event and alerts the administrators;
 - answers the URL of allauth's "set a new password" page for the user (a fresh reset key, so
   the link from their mailbox takes them straight there).
@@ -35,7 +38,7 @@ from ciam.sessions import end_all_sessions
 from fraud.events.models import EventType
 from fraud.events.record import record_event
 
-from . import outbox
+from . import outbox, undo
 from .conf import settings
 from .models import NOT_ME_KINDS, Kind, Notification
 
@@ -116,6 +119,9 @@ def report(request: HttpRequest, token: str) -> Report:
         )
         if not won:
             return Report(problem="used", notification=row)
+        # Before the password: restoring an address saves the user through another instance.
+        undone = undo.undo_changes(row)
+        user.refresh_from_db()  # its email may have been restored
         user.set_unusable_password()
         user.save(update_fields=["password"])
         device = data.get("device_hash") or ""
@@ -133,6 +139,7 @@ def report(request: HttpRequest, token: str) -> Report:
             "untrusted_device": device[:16],
             "devices_untrusted": untrusted,
             "sessions_ended": ended,
+            **undone,
         }
         record_event(
             EventType.DEVICE_UNTRUSTED,

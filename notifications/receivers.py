@@ -247,6 +247,7 @@ def email_changed(sender, request, user, from_email_address, to_email_address, *
         user,
         "email_changed",
         recipient=from_email_address.email,
+        old_email=from_email_address.email,
         new_email=to_email_address.email,
     )
 
