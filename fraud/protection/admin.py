@@ -19,6 +19,7 @@ from ..events.record import record_event
 from ..risk.admin import SingletonModelAdmin
 from ..risk.models import IPRule
 from . import brute_force, decisions, throttle
+from .counters import counted_address
 from .models import AttackProtectionSettings, BruteForceBlock, ThrottleState
 
 
@@ -165,12 +166,18 @@ class BlockStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+@admin.display(description=_("IP address or network"), ordering="ip")
+def client(obj) -> str:
+    """IPv6 rows stand for their /64 (see ``counters.counted_address``): say so."""
+    return counted_address(obj.ip)
+
+
 @admin.register(BruteForceBlock)
 class BruteForceBlockAdmin(SearchByIPOrUser, admin.ModelAdmin):
     list_display = (
         "blocked_at",
         "user",
-        "ip",
+        client,
         "all_ips",
         "failures",
         "expires_at",
@@ -213,7 +220,7 @@ class BruteForceBlockAdmin(SearchByIPOrUser, admin.ModelAdmin):
 
 @admin.register(ThrottleState)
 class ThrottleStateAdmin(admin.ModelAdmin):
-    list_display = ("ip", "kind", "first_throttled_at", "last_throttled_at", "live_state")
+    list_display = (client, "kind", "first_throttled_at", "last_throttled_at", "live_state")
     list_filter = ("kind",)
     search_fields = ("ip",)
     actions = ["clear_throttling"]

@@ -1,12 +1,13 @@
 """Brute-force protection: per identifier and IP.
 
 The counter ``ciam:bf:<identifier hash>:<ip>`` counts consecutive failed sign-ins for what was
-typed, from one address; it lives 30 days after the last failure and a successful sign-in
-deletes it. At ``brute_force_threshold`` (10) the pair is blocked: the failure that crossed it
-writes one ``BruteForceBlock`` row (the counter's INCR answers exactly one request with the
-threshold; the row is written by whoever first claims ``ciam:bf:row:...``, so concurrent
-attempts write one row). With account lockout on, the counter ``ciam:bf:<identifier hash>``
-(failures from every IP) blocks the identifier everywhere.
+typed, from one client (an IPv4 address, or an IPv6 /64: ``counters.counted_address``; the
+block row records the /64's first address); it lives 30 days after the last failure and a
+successful sign-in deletes it. At ``brute_force_threshold`` (10) the pair is blocked: the
+failure that crossed it writes one ``BruteForceBlock`` row (the counter's INCR answers exactly
+one request with the threshold; the row is written by whoever first claims ``ciam:bf:row:...``,
+so concurrent attempts write one row). With account lockout on, the counter
+``ciam:bf:<identifier hash>`` (failures from every IP) blocks the identifier everywhere.
 
 A blocked attempt gets the wrong-password message with status 429: the answer is the same
 whether or not the account exists. The block ends 30 days after the last failure (the counter
@@ -31,7 +32,7 @@ from django.utils import timezone
 
 from ciam.device import hash_identifier
 
-from .counters import RoundTrip
+from .counters import RoundTrip, counted_address, recorded_address
 from .models import BLOCK_DAYS, AttackProtectionSettings, BruteForceBlock
 
 logger = logging.getLogger("ciam.fraud.protection")
@@ -46,7 +47,7 @@ def _short(identifier_hash: str) -> str:
 
 
 def pair_key(identifier_hash: str, ip: str) -> str:
-    return f"ciam:bf:{_short(identifier_hash)}:{ip}"
+    return f"ciam:bf:{_short(identifier_hash)}:{counted_address(ip)}"
 
 
 def account_key(identifier_hash: str) -> str:
@@ -54,14 +55,14 @@ def account_key(identifier_hash: str) -> str:
 
 
 def notified_key(identifier_hash: str, ip: str) -> str:
-    return f"ciam:bf:notified:{_short(identifier_hash)}:{ip}"
+    return f"ciam:bf:notified:{_short(identifier_hash)}:{counted_address(ip)}"
 
 
 def row_key(identifier_hash: str, ip: str, all_ips: bool) -> str:
     """Claimed by the one request that writes the block row."""
     if all_ips:
         return f"ciam:bf:row:{_short(identifier_hash)}"
-    return f"ciam:bf:row:{_short(identifier_hash)}:{ip}"
+    return f"ciam:bf:row:{_short(identifier_hash)}:{counted_address(ip)}"
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ class BruteForceGuard:
     def decision_from_database(self, identifier_hash: str, ip: str) -> BruteForceDecision:
         """While the cache is down: the blocks on record (one indexed query)."""
         blocks = BruteForceBlock.objects.active().filter(identifier_hash=identifier_hash)
-        block = blocks.filter(Q(ip=ip) | Q(all_ips=True)).only("all_ips", "failures").first()
+        mine = Q(ip=recorded_address(ip)) | Q(all_ips=True)
+        block = blocks.filter(mine).only("all_ips", "failures").first()
         if block is None:
             return BruteForceDecision()
         scope = "account" if block.all_ips else "ip"
@@ -151,7 +153,7 @@ class BruteForceGuard:
         now = timezone.now()
         return BruteForceBlock.objects.create(
             identifier_hash=identifier_hash,
-            ip=ip,
+            ip=recorded_address(ip),
             all_ips=all_ips,
             user=account_for(identifier),
             failures=failures,
@@ -186,7 +188,8 @@ def start_notice_hour(identifier_hash: str, ip: str) -> None:
 
 def active_block(identifier_hash: str, ip: str) -> BruteForceBlock | None:
     blocks = BruteForceBlock.objects.active().filter(identifier_hash=identifier_hash)
-    return blocks.filter(Q(ip=ip) | Q(all_ips=True)).order_by("-blocked_at").first()
+    mine = Q(ip=recorded_address(ip)) | Q(all_ips=True)
+    return blocks.filter(mine).order_by("-blocked_at").first()
 
 
 def release(blocks, reason: str, by=None) -> list[BruteForceBlock]:

@@ -10,10 +10,14 @@ Counters hold integers only, written as Redis integers, so Django's cache API re
 values back (``cache.get`` on a counter answers an ``int``).
 
 Errors are the caller's: the protections fail open on a cache outage (see ``gate``).
+
+Counters count a client: an IPv4 address, or the /64 of an IPv6 address (``counted_address``),
+since a single host is routinely handed a whole /64 and could rotate through it for free.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from typing import Any
@@ -35,6 +39,26 @@ return tat
 """
 
 _local_lock = threading.Lock()
+
+
+def counted_address(ip: str) -> str:
+    """What the counters of ``ip`` are keyed on: an IPv4 address itself, the /64 of an IPv6
+    address ("2001:db8:1:2::/64"). Anything else is answered unchanged."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if addr.version == 4:
+        return str(addr)
+    return str(ipaddress.ip_network(f"{addr}/64", strict=False))
+
+
+def recorded_address(ip: str) -> str:
+    """What a row (a block, a throttled address) records for ``ip``: an IPv4 address itself,
+    the first address of an IPv6 address's /64 ("2001:db8:1:2::"), which stands for the /64.
+    ``counted_address`` of it is the /64 again, so a row finds its counters."""
+    network = counted_address(ip)
+    return network.split("/")[0] if "/" in network else network
 
 
 def now_ms() -> int:

@@ -6,9 +6,11 @@
 - Sign-ups: at most ``signups_per_ip_per_minute`` (50) attempts in the minute that starts
   with the first one.
 
-Refusals are 429 with ``Retry-After``. The administrators' alert (``signals.ip_throttled``),
-the security event and the admin's ``ThrottleState`` row happen at most once an hour per IP
-and kind. Addresses on the allow list are never throttled (the gate skips them).
+"Per IP" means per client: an IPv4 address, or an IPv6 /64 (``counters.counted_address``); the
+``ThrottleState`` row records the /64's first address. Refusals are 429 with ``Retry-After``.
+The administrators' alert (``signals.ip_throttled``), the security event and the admin's
+``ThrottleState`` row happen at most once an hour per IP and kind. Addresses on the allow list
+are never throttled (the gate skips them).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.utils import timezone
 
-from .counters import RoundTrip, now_ms
+from .counters import RoundTrip, counted_address, now_ms, recorded_address
 from .models import AttackProtectionSettings, ThrottleState
 
 logger = logging.getLogger("ciam.fraud.protection")
@@ -32,15 +34,15 @@ SIGNUP = ThrottleState.Kind.SIGNUP
 
 
 def login_key(ip: str) -> str:
-    return f"ciam:thr:login:{ip}"
+    return f"ciam:thr:login:{counted_address(ip)}"
 
 
 def signup_key(ip: str) -> str:
-    return f"ciam:thr:signup:{ip}"
+    return f"ciam:thr:signup:{counted_address(ip)}"
 
 
 def alert_key(kind: str, ip: str) -> str:
-    return f"ciam:thr:alerted:{kind}:{ip}"
+    return f"ciam:thr:alerted:{kind}:{counted_address(ip)}"
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def first_refusal_this_hour(kind: str, ip: str) -> bool:
 def remember_throttled(ip: str, kind: str) -> None:
     now = timezone.now()
     ThrottleState.objects.update_or_create(
-        ip=ip,
+        ip=recorded_address(ip),
         kind=kind,
         defaults={"last_throttled_at": now},
         create_defaults={

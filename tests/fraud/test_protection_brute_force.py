@@ -163,6 +163,29 @@ def test_the_allow_list_is_never_blocked(user, password):
     assert not BruteForceBlock.objects.exists()
 
 
+def test_rotating_through_an_ipv6_64_is_one_client(user, password, received, settings):
+    """A host handed a /64 cannot reset the count by changing its address."""
+    settings.CIAM_TRUSTED_PROXY_COUNT = 0
+    blocked = received(signals.brute_force_blocked)
+    codes = [attempt(f"2001:db8:1:2::{n:x}", "alice", WRONG).status_code for n in range(1, 13)]
+    assert codes == [400] * 10 + [429] * 2
+    assert attempt("2001:db8:1:2::ffff", "alice", password).status_code == 429
+    block = BruteForceBlock.objects.get()
+    assert (block.ip, block.failures) == ("2001:db8:1:2::", 10)
+    assert len(blocked) == 1
+    # The neighbouring /64 is another client.
+    assert attempt("2001:db8:1:3::1", "alice", password).status_code == 302
+
+
+def test_an_ipv6_allow_list_entry_still_matches_the_exact_address(user, password, settings):
+    settings.CIAM_TRUSTED_PROXY_COUNT = 0
+    IPRule.objects.create(network="2001:db8:1:2::7/128", action="allow", note="office")
+    assert [attempt("2001:db8:1:2::7", "alice", WRONG).status_code for _ in range(12)] == [400] * 12
+    assert attempt("2001:db8:1:2::7", "alice", password).status_code == 302
+    assert fail(10, ip="2001:db8:1:2::8") == [400] * 10
+    assert attempt("2001:db8:1:2::9", "alice", password).status_code == 429
+
+
 # --- The unblock link ---------------------------------------------------------------------
 
 

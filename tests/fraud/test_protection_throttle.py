@@ -123,6 +123,29 @@ def test_administrators_are_alerted_at_most_once_an_hour_per_ip(protect, receive
     assert (row.ip, row.kind) == (STUFFER, "login")
 
 
+def test_rotating_through_an_ipv6_64_is_throttled_as_one_client(
+    protect, received, admin_client, settings
+):
+    settings.CIAM_TRUSTED_PROXY_COUNT = 0
+    protect(login_failures_per_ip=5)
+    alerts = received(signals.ip_throttled)
+    codes = [stuff(1, ip=f"2001:db8:1:2::{n:x}", start=n)[0] for n in range(1, 9)]
+    assert codes == [400] * 5 + [429] * 3
+    assert len(alerts) == 1
+    row = ThrottleState.objects.get()
+    assert (row.ip, row.kind) == ("2001:db8:1:2::", "login")
+    assert stuff(1, ip="2001:db8:1:3::1") == [400]  # the next /64 is another client
+    page = admin_client.get("/admin/ciam_fraud/throttlestate/").content.decode()
+    assert "2001:db8:1:2::/64" in page
+    # The administrator's row clears the whole /64.
+    response = admin_client.post(
+        "/admin/ciam_fraud/throttlestate/",
+        {"action": "clear_throttling", "_selected_action": [row.pk]},
+    )
+    assert response.status_code == 302
+    assert stuff(1, ip="2001:db8:1:2::abcd", start=20) == [400]
+
+
 def test_the_allow_list_is_never_throttled(protect):
     protect(login_failures_per_ip=2, signups_per_ip_per_minute=1)
     IPRule.objects.create(network=f"{STUFFER}/32", action="allow")
