@@ -8,15 +8,25 @@ first (``class SecurityEventAdmin(SecurityCenterAdmin, admin.ModelAdmin)``):
 
 URL names: ``admin:ciam_fraud_securityevent_security_center`` (``_data``, ``_csv``),
 ``admin:ciam_fraud_securityevent_export``, ``admin:ciam_fraud_loginpolicy_what_if``.
+
+The list (and so the export) takes only the lookups of its filters and the exact fields the
+Security Center links with (``linked_fields``); any other answers 400. Filters the database
+cannot apply (an IP address that is not one) answer 400 with a message, not 500.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.validators import validate_ipv46_address
+from django.db import DatabaseError, models
+from django.db.models.constants import LOOKUP_SEP
 from django.urls import path
+from django.utils.translation import gettext as _
 
 from . import views
+from .views import UnusableFilters, bad_request
 
 
 def _urls(model_admin, routes):
@@ -32,7 +42,14 @@ def _urls(model_admin, routes):
     ]
 
 
+# The lookups Django's list filters put in the query string (``<field>__<lookup>``).
+FILTER_LOOKUPS = {"", "exact", "gte", "lt", "isnull", "id__exact"}
+
+
 class SecurityCenterAdmin:
+    # Filtered on exactly by the links of the Security Center's top tables.
+    linked_fields = ("ip", "network", "identifier_hash")
+
     def get_urls(self):
         routes = [
             ("security-center/", views.security_center, "security_center"),
@@ -42,13 +59,64 @@ class SecurityCenterAdmin:
         ]
         return _urls(self, routes) + super().get_urls()
 
+    def lookup_allowed(self, lookup, value, request=None):
+        name, _sep, kind = lookup.partition(LOOKUP_SEP)
+        if name in self.linked_fields:
+            allowed = kind in ("", "exact")
+        else:
+            allowed = name in self._filter_names(request) and kind in FILTER_LOOKUPS
+        return allowed and super().lookup_allowed(lookup, value, request)
+
+    def _filter_names(self, request) -> set[str]:
+        names = set()
+        for item in self.get_list_filter(request):
+            if isinstance(item, str):
+                names.add(item)
+            elif isinstance(item, tuple):
+                names.add(item[0])
+            else:  # a SimpleListFilter
+                names.add(item.parameter_name)
+        return names
+
+    def get_changelist_instance(self, request):
+        """Raises ``UnusableFilters`` where the database cannot apply the filters."""
+        try:
+            self._check_addresses(request)
+            # Building the list counts its rows: a value the database refuses fails here.
+            return super().get_changelist_instance(request)
+        except ValidationError as error:
+            raise UnusableFilters(" ".join(error.messages)) from error
+        except (ValueError, DatabaseError) as error:
+            raise UnusableFilters(_("These filters do not apply to security events.")) from error
+
+    def _check_addresses(self, request):
+        # SQLite would match nothing, PostgreSQL raise ValueError: both say so instead.
+        for lookup, values in request.GET.lists():
+            try:
+                field = self.model._meta.get_field(lookup.split(LOOKUP_SEP)[0])
+            except FieldDoesNotExist:
+                continue
+            if not isinstance(field, models.GenericIPAddressField):
+                continue
+            for value in values:
+                try:
+                    validate_ipv46_address(value)
+                except ValidationError:
+                    raise ValidationError(
+                        _("To filter by %(field)s, give a valid IPv4 or IPv6 address.")
+                        % {"field": field.verbose_name}
+                    ) from None
+
     def changelist_view(self, request, extra_context=None):
         query = request.GET.urlencode()
         extra = {
             "ciam_export_query": f"?{query}" if query else "",
             **(extra_context or {}),
         }
-        return super().changelist_view(request, extra_context=extra)
+        try:
+            return super().changelist_view(request, extra_context=extra)
+        except UnusableFilters as error:
+            return bad_request(str(error))
 
 
 class PolicyWhatIfAdmin:

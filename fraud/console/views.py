@@ -4,8 +4,9 @@ policy what-if."""
 
 from __future__ import annotations
 
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -16,6 +17,15 @@ from .export import csv_lines, csv_response, event_rows
 from .report import BUCKETS, SIFT_LABELS, WINDOW_LABELS, Window, WindowError
 from .report import build_report as build
 from .whatif import OUTCOME_LABELS, WhatIfForm, replay
+
+
+class UnusableFilters(BadRequest):
+    """The list's filters cannot be applied; the message is for the administrator."""
+
+
+def bad_request(message: str) -> HttpResponseBadRequest:
+    # Plain text: the message may quote the query string.
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
 def _window(request) -> Window:
@@ -143,8 +153,10 @@ def export_events_csv(model_admin, request):
     _check_view(model_admin, request)
     try:
         changelist = model_admin.get_changelist_instance(request)
-    except IncorrectLookupParameters:
-        return HttpResponseBadRequest(_("These filters do not apply to security events."))
+    except UnusableFilters as error:
+        return bad_request(str(error))
+    except (IncorrectLookupParameters, DisallowedModelAdminLookup):
+        return bad_request(_("These filters do not apply to security events."))
     header, rows = event_rows(changelist.queryset)
     return csv_response(csv_lines(header, rows), "security-events")
 

@@ -111,3 +111,30 @@ def test_only_staff_who_may_view_events_can_export(client, make_user, events):
     assert client.get(EXPORT).status_code == 403
     staff.user_permissions.add(Permission.objects.get(codename="view_securityevent"))
     assert client.get(EXPORT).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"ip": "notanip"},
+        {"ip__exact": "1.2.3.4\x00"},
+        {"signals__contains": "x"},
+        {"data__has_key": "x"},
+        {"score__gt": "abc"},
+        {"created_at__gte": "garbage"},
+        {"created_at__day": "99"},
+        {"user__id__exact": "abc"},
+        {"enforced__exact": "maybe"},
+    ],
+)
+def test_filters_that_cannot_be_applied_are_a_400_with_a_message(admin_client, events, query):
+    response = admin_client.get(EXPORT, query)
+    assert response.status_code == 400
+    assert "filter" in response.content.decode()
+
+
+def test_the_list_answers_400_to_an_address_that_is_not_one(admin_client, events):
+    response = admin_client.get(CHANGELIST, {"ip": "notanip"})
+    assert response.status_code == 400
+    assert "IP address" in response.content.decode()
+    assert admin_client.get(CHANGELIST, {"ip": "203.0.113.5"}).status_code == 200
