@@ -1,5 +1,6 @@
 """The numbers administrator alerts carry, read from the security event log and Sift's
-decisions when an alert is written (at most once an hour per IP, never per sign-in)."""
+decisions when the alert is sent (``emails.email_context``), never in the request that caused
+it; each counts the window that ends at the alert's time (``until``), so a retry says the same."""
 
 from __future__ import annotations
 
@@ -12,22 +13,25 @@ from fraud.events.models import EventType, SecurityEvent
 from fraud.sift.models import SiftDecision
 
 
-def _since(hours: int):
-    return timezone.now() - timedelta(hours=hours)
+def _window(field: str, hours: int, until) -> dict:
+    until = until or timezone.now()
+    return {f"{field}__gte": until - timedelta(hours=hours), f"{field}__lte": until}
 
 
-def events_since(event_type: str, *, hours: int) -> int:
-    """Security events of ``event_type`` in the last ``hours``."""
-    return SecurityEvent.objects.filter(type=event_type, created_at__gte=_since(hours)).count()
+def events_since(event_type: str, *, hours: int, until=None) -> int:
+    """Security events of ``event_type`` in the ``hours`` before ``until`` (now)."""
+    return SecurityEvent.objects.filter(
+        type=event_type, **_window("created_at", hours, until)
+    ).count()
 
 
-def failures_from(ip: str, *, hours: int) -> dict:
-    """Failed and refused sign-ins from ``ip`` in the last ``hours``, and how many accounts
-    (distinct identifiers typed) they aimed at."""
+def failures_from(ip: str, *, hours: int, until=None) -> dict:
+    """Failed and refused sign-ins from ``ip`` in the ``hours`` before ``until`` (now), and how
+    many accounts (distinct identifiers typed) they aimed at."""
     found = SecurityEvent.objects.filter(
         ip=ip,
         type__in=[EventType.LOGIN_FAILED, EventType.LOGIN_BLOCKED],
-        created_at__gte=_since(hours),
+        **_window("created_at", hours, until),
     ).aggregate(
         failures=Count("pk"),
         accounts=Count("identifier_hash", distinct=True),
@@ -35,10 +39,10 @@ def failures_from(ip: str, *, hours: int) -> dict:
     return {"failures_1h": found["failures"], "accounts_1h": found["accounts"]}
 
 
-def sift_actions_since(*, hours: int) -> int:
-    """Sift decisions that applied an action in the last ``hours``."""
+def sift_actions_since(*, hours: int, until=None) -> int:
+    """Sift decisions that applied an action in the ``hours`` before ``until`` (now)."""
     return (
-        SiftDecision.objects.filter(received_at__gte=_since(hours))
+        SiftDecision.objects.filter(**_window("received_at", hours, until))
         .exclude(action=SiftDecision.Action.NONE)
         .count()
     )

@@ -24,13 +24,14 @@ from .conf import settings
 from .emails import build_email
 from .masking import mask_addresses
 from .models import Notification
-from .outbox import dispatch
+from .outbox import dispatch, user_address
 
 logger = logging.getLogger("ciam.notifications")
 
 SMTP_ERRORS = (smtplib.SMTPException, OSError)
 Status = Notification.Status
 _MAX_ERROR = Notification._meta.get_field("last_error").max_length
+NO_ADDRESS = "the user has no verified email address"
 
 
 def retry_delay(attempts: int) -> float:
@@ -67,6 +68,13 @@ def deliver(row_id: int) -> Delivery | None:
     if not claimed:
         return None
     row = Notification.objects.select_related("user").get(pk=row_id)
+    if not row.recipient and row.user_id:
+        # A user's address is looked up now, not in the request that wrote the row.
+        row.recipient = user_address(row.user)
+        if not row.recipient:
+            _settle(row, now, status=Status.FAILED, last_error=NO_ADDRESS)
+            return Delivery(error=NO_ADDRESS)
+        Notification.objects.filter(pk=row.pk).update(recipient=row.recipient)
     try:
         message = build_email(row)
     except Exception as exc:

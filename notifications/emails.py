@@ -25,7 +25,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from ciam.user_agents import describe_user_agent
+from fraud.events.models import EventType
 
+from . import counts
 from .conf import settings
 from .models import NOT_ME_KINDS, Kind, Notification
 
@@ -128,7 +130,22 @@ def email_context(row: Notification) -> dict:
         ]
     if context["for_admins"]:
         context["admin_url"] = _admin_url(row, data)
+        # Counted now, not in the request that wrote the row (a row written before this
+        # change carries its numbers already).
+        context.update({k: v for k, v in _counts(row, context["when"]).items() if k not in data})
     return context
+
+
+def _counts(row: Notification, when) -> dict:
+    """The numbers an administrator alert carries, over the window that ends at ``when``."""
+    if row.kind == Kind.ADMIN_BREACHED_PASSWORD:
+        seen = counts.events_since(EventType.BREACHED_PASSWORD, hours=24, until=when)
+        return {"seen_24h": seen}
+    if row.kind == Kind.ADMIN_IP_THROTTLED:
+        return counts.failures_from((row.context or {}).get("ip", ""), hours=1, until=when)
+    if row.kind == Kind.ADMIN_SIFT_DECISION:
+        return {"applied_24h": counts.sift_actions_since(hours=24, until=when)}
+    return {}
 
 
 def _connection():

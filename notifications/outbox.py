@@ -97,17 +97,16 @@ def admin_recipients(notification_settings: NotificationSettings) -> list[str]:
 def notify_user(
     kind: str, user, context: dict, *, rate_key: str, recipient: str | None = None
 ) -> Notification | None:
-    """Queue ``kind`` for ``user`` unless it is off, the user has no usable address, or one
-    went out for ``rate_key`` within the hour. ``context`` must be JSON-ready."""
-    if not NotificationSettings.load().is_on(kind):
-        return None
-    recipient = recipient or user_address(user)
-    if not recipient or not first_this_hour(rate_key):
+    """Queue ``kind`` for ``user`` unless it is off or one went out for ``rate_key`` within the
+    hour. ``context`` must be JSON-ready. Without ``recipient`` the row's is left empty and the
+    user's address (``user_address``) is looked up when it is sent, not in the request that
+    caused it; a user with no verified address gets nothing (the row fails, saying so)."""
+    if not NotificationSettings.load().is_on(kind) or not first_this_hour(rate_key):
         return None
     return create(
         kind=kind,
         user=user,
-        recipient=recipient,
+        recipient=recipient or "",
         idempotency_key=f"{rate_key}:{_hour_stamp()}",
         context=context,
     )

@@ -21,7 +21,6 @@ import functools
 import logging
 
 from allauth.account import signals as allauth_signals
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -33,21 +32,22 @@ from fraud.events.models import EventType, SecurityEvent
 from fraud.protection import signals as protection_signals
 from fraud.sift.signals import sift_decision_applied
 
-from . import counts, outbox
+from . import outbox
 from .models import Kind, NotificationSettings
 
 logger = logging.getLogger("ciam.notifications")
 
 
 def _never_raises(func):
-    """Run ``func`` in a savepoint and log what it raises: a database error here must not
-    poison the transaction of the sign-in or the change being reported."""
+    """Run ``func`` and log what it raises. No savepoint here: the one write of a receiver is
+    ``outbox.create``'s INSERT, which has its own (a duplicate key must not poison the
+    transaction of the sign-in or the change being reported); the settings come from the
+    process cache, and addresses and counts are read when the email is sent."""
 
     @functools.wraps(func)
     def guarded(*args, **kwargs):
         try:
-            with transaction.atomic():
-                func(*args, **kwargs)
+            func(*args, **kwargs)
         except Exception:
             logger.exception("Notification receiver %s failed", func.__name__)
 
@@ -164,7 +164,6 @@ def breached_password_detected(sender, request, user, reason: str, blocked: bool
             {
                 **details,
                 "username": user.get_username(),
-                "seen_24h": counts.events_since(EventType.BREACHED_PASSWORD, hours=24),
             },
             rate_key=f"admin_breached_password:{ip}",
             user=user,
@@ -183,7 +182,6 @@ def ip_throttled(sender, request, ip: str, kind: str, retry_after, notify_admins
             "ip": ip,
             "limit": kind,
             "retry_after": int(retry_after or 0),
-            **counts.failures_from(ip, hours=1),
         },
         rate_key=f"admin_ip_throttled:{ip}",
     )
@@ -307,7 +305,6 @@ def sift_decision(sender, decision, user, action: str, **kwargs):
             "entity_type": decision.entity_type,
             "note": decision.note,
             "username": user.get_username(),
-            "applied_24h": counts.sift_actions_since(hours=24),
         },
         rate_key=f"admin_sift_decision:{user.pk}",
         user=user,

@@ -13,6 +13,7 @@ from fraud.protection.models import BruteForceBlock
 from notifications.models import Kind, Notification
 from tests.fraud.conftest import GEOIP_TEST_DB, LONDON, MILTON
 from tests.fraud.protection_support import hibp_fixture, protect_fixture  # noqa: F401
+from tests.fraud.sift_support import dead_broker_fixture  # noqa: F401
 from tests.notifications.conftest import AWAY, FIREFOX, HOME, SAFARI_IPHONE, emails, rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -142,7 +143,43 @@ def test_no_security_email_to_an_unverified_address(user, mailoutbox):
     signals.mfa_device_changed.send(
         sender=type(user), request=None, user=user, kind="passkey", action="added"
     )
-    assert mailoutbox == [] and not Notification.objects.exists()
+    assert mailoutbox == []
+    # The address is looked up when the email is sent: the row says why it was not.
+    (row,) = Notification.objects.all()
+    assert (row.status, row.recipient) == (Notification.Status.FAILED, "")
+    assert row.last_error == "the user has no verified email address"
+
+
+def test_a_new_device_sign_in_costs_one_insert_in_its_own_savepoint(
+    user, make_user, password, sign_in, known_device, notify, dead_broker
+):
+    """Only the row is written in the request (the broker is down here so that no eager task
+    sends it inside the request being counted)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_user("bob", "bob@example.com")
+    for name in ("alice", "bob"):
+        known_device(identifier=name)
+
+    def statements(identifier: str) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert sign_in(Client(), AWAY, identifier).status_code == 302
+        return [q["sql"] for q in queries.captured_queries]
+
+    notify(suspicious_sign_in=False)
+    quiet = statements("bob")  # the same sign-in, no email
+    notify(suspicious_sign_in=True)
+    emailed = statements("alice")
+    assert Notification.objects.get().recipient == ""  # looked up when sent
+
+    def savepoints(sql_list):
+        return sum(sql.startswith("SAVEPOINT") for sql in sql_list)
+
+    outbox = [sql.split()[0] for sql in emailed if "ciam_notifications_notification" in sql]
+    assert outbox == ["INSERT"]
+    assert savepoints(emailed) - savepoints(quiet) == 1
+    assert len(emailed) - len(quiet) == 3  # SAVEPOINT, INSERT, RELEASE SAVEPOINT
 
 
 # --- Brute force ------------------------------------------------------------------------------
