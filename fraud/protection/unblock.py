@@ -1,18 +1,21 @@
 """Unblock links: signed, expiring, single-use links that lift one brute-force block.
 
-A link carries ``TimestampSigner``'s signature of a random token id; the id's
-``UnblockToken`` row is the single-use marker. ``redeem`` checks the signature and the age in
-constant time (Django's signer), then marks the row used and releases the block inside one
-transaction with the row locked, so two clicks release once.
+A link carries ``TimestampSigner``'s signature of "<block id>.<random token id>". Making a link
+writes nothing: a link goes into an email that may never be sent (the notification is off or
+rate-limited), so the ``UnblockToken`` row, the single-use marker, is written when the link is
+used. ``redeem`` checks the signature and the age in constant time (Django's signer), then,
+inside one transaction with the block row locked, writes the marker (its token id is unique)
+and releases the block, so two clicks release once.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -32,9 +35,8 @@ def _signer() -> signing.TimestampSigner:
 
 
 def make_token(block: BruteForceBlock) -> str:
-    """A new signed token for ``block`` (one database insert)."""
-    row = UnblockToken.objects.create(block=block)
-    return _signer().sign(row.token_id)
+    """A new signed token for ``block``; writes nothing."""
+    return _signer().sign(f"{block.pk}.{secrets.token_urlsafe(24)}")
 
 
 def link_for(request: HttpRequest, block: BruteForceBlock) -> str:
@@ -71,25 +73,29 @@ def _check(token: str, *, use: bool) -> Redemption:
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         return Redemption(problem="invalid")
     try:
-        token_id = _signer().unsign(token, max_age=LINK_MAX_AGE)
+        value = _signer().unsign(token, max_age=LINK_MAX_AGE)
     except signing.SignatureExpired:
         return Redemption(problem="expired")
     except signing.BadSignature:
         return Redemption(problem="invalid")
+    block_id, _, token_id = value.partition(".")
+    if not block_id.isdigit() or not token_id:
+        return Redemption(problem="invalid")
     with transaction.atomic():
-        rows = UnblockToken.objects.select_related("block")
-        if use:
-            rows = rows.select_for_update()
-        row = rows.filter(token_id=token_id).first()
-        if row is None:
+        blocks = BruteForceBlock.objects.select_for_update() if use else BruteForceBlock.objects
+        block = blocks.filter(pk=int(block_id)).first()
+        if block is None:
             return Redemption(problem="invalid")
-        if row.used_at is not None:
-            return Redemption(row.block, problem="used")
-        if not row.block.is_active:
-            return Redemption(row.block, problem="ended")
+        if UnblockToken.objects.filter(token_id=token_id).exists():
+            return Redemption(block, problem="used")
+        if not block.is_active:
+            return Redemption(block, problem="ended")
         if not use:
-            return Redemption(row.block)
-        row.used_at = timezone.now()
-        row.save(update_fields=["used_at"])
-        brute_force.release([row.block], BruteForceBlock.Release.LINK)
-    return Redemption(row.block)
+            return Redemption(block)
+        try:
+            with transaction.atomic():  # a savepoint: the unique token id says "used"
+                UnblockToken.objects.create(block=block, token_id=token_id, used_at=timezone.now())
+        except IntegrityError:
+            return Redemption(block, problem="used")
+        brute_force.release([block], BruteForceBlock.Release.LINK)
+    return Redemption(block)

@@ -203,8 +203,12 @@ def test_the_unblock_link_asks_then_unblocks_once(unblock_url, password, receive
     assert page.status_code == 200 and "Unblock my account" in page.content.decode()
     assert "no-store" in page["Cache-Control"]  # the page carries the token
     assert BruteForceBlock.objects.get().is_active  # opening the link changes nothing
+    # A link writes nothing until it is used: the email carrying it may never be sent (its
+    # notification off or rate-limited).
+    assert not UnblockToken.objects.exists()
 
     assert client.post(unblock_url).status_code == 200
+    assert UnblockToken.objects.get().used_at is not None
     block = BruteForceBlock.objects.get()
     assert block.release_reason == "link" and not block.is_active
     assert lifted[0]["reason"] == "link" and lifted[0]["block"] == block
@@ -221,13 +225,14 @@ def test_the_unblock_link_needs_csrf(unblock_url):
     assert BruteForceBlock.objects.get().is_active
 
 
-@pytest.mark.parametrize("tamper", ["forged", "garbage", "huge"])
+@pytest.mark.parametrize("tamper", ["forged", "garbage", "huge", "signed_nonsense"])
 def test_a_tampered_link_is_a_clear_400(unblock_url, tamper):
     token = unblock_url.rstrip("/").rsplit("/", 1)[-1]
     bad = {
         "forged": token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"),
         "garbage": "not-a-token",
         "huge": "x" * 5000,
+        "signed_nonsense": unblock._signer().sign("no-block-here"),
     }[tamper]
     response = Client().post(f"/fraud/unblock/{bad}/")
     assert response.status_code == 400

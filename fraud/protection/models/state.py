@@ -133,7 +133,8 @@ def _new_token_id() -> str:
 
 
 class UnblockToken(models.Model):
-    """The single-use marker of one unblock link (the link itself is signed and expires)."""
+    """The single-use marker of one unblock link, written when the link is used (the link
+    itself is signed and expires; making one writes nothing)."""
 
     block = models.ForeignKey(
         BruteForceBlock, on_delete=models.CASCADE, related_name="unblock_tokens"
