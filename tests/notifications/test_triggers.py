@@ -283,6 +283,22 @@ def test_ip_throttling_alerts_the_administrators_once_an_hour(
     assert alert.link("/admin/ciam_fraud/securityevent/").endswith(f"?q={AWAY}")
 
 
+def test_alerts_switched_off_cost_no_count_of_the_event_log(
+    make_user, security_admin, sign_in, protect, notify, mailoutbox
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    notify(admin_ip_throttled=False)
+    protect(login_failures_per_ip=3)
+    with CaptureQueriesContext(connection) as queries:
+        for n in range(8):
+            sign_in(Client(), AWAY, identifier=f"someone{n}@example.com", secret=WRONG)
+    counted = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert not [sql for sql in counted if "ciam_fraud_securityevent" in sql], counted
+    assert emails(mailoutbox, "secops@example.com") == []
+
+
 def test_listed_addresses_are_alerted_and_staff_can_be_left_out(
     make_user, security_admin, sign_in, protect, notify, mailoutbox
 ):
