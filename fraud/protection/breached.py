@@ -83,15 +83,19 @@ def fingerprint(password: str, protection: AttackProtectionSettings) -> Password
 
 
 def check_fingerprint(
-    found: PasswordFingerprint, protection: AttackProtectionSettings, *, offline_list: bool = True
+    found: PasswordFingerprint,
+    protection: AttackProtectionSettings,
+    *,
+    offline_list: bool = True,
+    online: bool = True,
 ) -> BreachCheck:
     """Test prefix, then the common list (unless ``offline_list`` is False), then Have I Been
-    Pwned when detection is on."""
+    Pwned when detection is on (unless ``online`` is False)."""
     if found.test_prefix:
         return BreachCheck(True, "test_prefix")
     if offline_list and found.common:
         return BreachCheck(True, "common")
-    if not protection.breached_enabled:
+    if not protection.breached_enabled or not online:
         return BreachCheck(False)
     count = hibp.breach_count(found.sha1)
     if count is None:

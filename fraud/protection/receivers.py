@@ -4,18 +4,23 @@
 - ``user_login_failed`` / ``user_logged_in``: the counters of a failure; a success forgets the
   pair's consecutive failures.
 - ``ciam.signals.risk_check_requested``: a breached password at sign-in. Connected before the
-  risk engine's receiver (see ``FraudConfig.ready``) so the engine scores what it reports.
+  risk engine's receiver (see ``FraudConfig.ready``) so the engine scores what it reports. A
+  password Have I Been Pwned did not know is not looked up again for 24 hours (per user and
+  password hash).
 - allauth's ``password_reset`` / ``password_changed`` / ``password_set``: a new password ends
   every brute-force block on the account.
 """
 
 from __future__ import annotations
 
+import logging
+
 from allauth.account import signals as allauth_signals
 from django.contrib.auth import signals as auth_signals
 from django.core.cache import cache
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from ciam import signals as ciam_signals
@@ -27,7 +32,12 @@ from ..risk.hooks import BREACHED_PASSWORD, BREACHED_PASSWORD_REASON, report_sig
 from . import breached, brute_force, decisions, gate, signals
 from .models import AttackProtectionSettings, BruteForceBlock
 
+logger = logging.getLogger("ciam.fraud.protection")
+
 BREACH_NOTICE_SECONDS = 3600
+# A password Have I Been Pwned did not know is not asked about again for a day: the range
+# cache is per 5-character prefix, so without this most sign-ins would reach the API.
+KNOWN_CLEAN_SECONDS = 24 * 3600
 
 
 @receiver(ciam_signals.authentication_attempted, dispatch_uid="fraud.protection.attempt")
@@ -55,12 +65,17 @@ def check_breached_password(sender, context, **kwargs):
     protection = AttackProtectionSettings.load()
     if not protection.breached_enabled:
         return None
-    check = breached.check_fingerprint(attempt.fingerprint, protection)
+    user = context.user
+    clean_key = _known_clean_key(user)
+    check = breached.check_fingerprint(
+        attempt.fingerprint, protection, online=not _cache_has(clean_key)
+    )
     if not check.breached:
+        if check.checked_online:
+            _remember(clean_key, KNOWN_CLEAN_SECONDS)
         return None
     report_signal(request, BREACHED_PASSWORD, True)
     report_signal(request, BREACHED_PASSWORD_REASON, check.reason)
-    user = context.user
     reset_path = reverse("account_reset_password")
     blocked = protection.breached_block_login
     if _first_breach_notice_this_hour(user):
@@ -93,6 +108,26 @@ def check_breached_password(sender, context, **kwargs):
         message=breached.breach_message(check),
         data={"action_url": reset_path, "action_label": _("Reset your password")},
     )
+
+
+def _known_clean_key(user) -> str:
+    """Per user and password hash: a new password (or a rehash) is a new key."""
+    digest = salted_hmac("ciam.breached", f"{user.pk}:{user.password}").hexdigest()
+    return f"ciam:bp:ok:{digest}"
+
+
+def _cache_has(key: str) -> bool:
+    try:
+        return cache.get(key) is not None
+    except Exception:  # the cache down: ask Have I Been Pwned (it fails open itself)
+        return False
+
+
+def _remember(key: str, seconds: int) -> None:
+    try:
+        cache.add(key, 1, seconds)
+    except Exception as exc:  # the next sign-in asks again
+        logger.warning("Cache unavailable to remember a clean password: %s", exc)
 
 
 def _first_breach_notice_this_hour(user) -> bool:

@@ -9,10 +9,12 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client
 
 from fraud.events.models import EventType, SecurityEvent
 from fraud.protection import breached, signals
+from fraud.protection import hibp as hibp_api
 from fraud.protection.models import AttackProtectionSettings
 from tests.fakes.hibp import sha1_hex
 from tests.fraud.protection_support import (  # noqa: F401
@@ -224,6 +226,35 @@ def test_a_wrong_password_is_never_looked_up(detection, leaked_user):
 def test_a_good_password_signs_in(detection, make_user):
     make_user("carol", password=FRESH)
     assert sign_in("carol", FRESH).status_code == 302
+
+
+def forget_range(password: str) -> None:
+    cache.delete(hibp_api._cache_key(sha1_hex(password)[:5]))
+
+
+def test_a_clean_password_is_not_looked_up_again_for_a_day(detection, make_user):
+    carol = make_user("carol", password=FRESH)
+    assert sign_in("carol", FRESH).status_code == 302
+    assert detection.ranges_asked() == [sha1_hex(FRESH)[:5]]
+    forget_range(FRESH)  # other passwords rarely share its prefix
+    assert sign_in("carol", FRESH).status_code == 302
+    assert len(detection.ranges_asked()) == 1
+    # A new password is looked up again.
+    carol.set_password(FRESH + " renewed")
+    carol.save()
+    assert sign_in("carol", FRESH + " renewed").status_code == 302
+    assert detection.ranges_asked()[1:] == [sha1_hex(FRESH + " renewed")[:5]]
+
+
+def test_a_lookup_during_an_outage_is_not_remembered_as_clean(detection, make_user):
+    make_user("carol", password=FRESH)
+    detection.status = 500
+    assert sign_in("carol", FRESH).status_code == 302
+    detection.status = 200
+    hibp_api.reset_outage()
+    assert sign_in("carol", FRESH).status_code == 302
+    assert detection.ranges_asked()[-1] == sha1_hex(FRESH)[:5]
+    assert len(detection.ranges_asked()) == 2
 
 
 def test_the_test_prefix_lets_an_admin_try_the_flow(detection, protect, make_user):
