@@ -14,7 +14,8 @@ from django.dispatch import Signal
 #   request: the attempt's request
 #   user: the account the identifier names, or None (then there is nobody to email)
 #   identifier: what was typed (str)
-#   ip: the address the failures came from (str)
+#   ip: the address the failures came from (str); for IPv6 the first address of its /64,
+#       which the block covers (see ``fraud.protection.counters.counted_address``)
 #   block: the ``fraud.protection.models.BruteForceBlock``
 #   all_ips: bool, True with account lockout
 #   notify_user: bool, the administrator's "email the user" switch
