@@ -6,26 +6,18 @@ from __future__ import annotations
 
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from ..admin_filters import UnusableFilters, bad_request
 from .export import csv_lines, csv_response, event_rows
 from .report import BUCKETS, SIFT_LABELS, WINDOW_LABELS, Window, WindowError
 from .report import build_report as build
 from .whatif import OUTCOME_LABELS, WhatIfForm, replay
-
-
-class UnusableFilters(BadRequest):
-    """The list's filters cannot be applied; the message is for the administrator."""
-
-
-def bad_request(message: str) -> HttpResponseBadRequest:
-    # Plain text: the message may quote the query string.
-    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
 def _window(request) -> Window:

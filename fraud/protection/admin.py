@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ciam.crypto import mask_secret
 
+from ..admin_filters import FilterErrorsAnswer400
 from ..admin_search import SearchByIPOrUser
 from ..events.models import EventType
 from ..events.record import record_event
@@ -173,7 +174,7 @@ def client(obj) -> str:
 
 
 @admin.register(BruteForceBlock)
-class BruteForceBlockAdmin(SearchByIPOrUser, admin.ModelAdmin):
+class BruteForceBlockAdmin(FilterErrorsAnswer400, SearchByIPOrUser, admin.ModelAdmin):
     list_display = (
         "blocked_at",
         "user",
@@ -219,7 +220,7 @@ class BruteForceBlockAdmin(SearchByIPOrUser, admin.ModelAdmin):
 
 
 @admin.register(ThrottleState)
-class ThrottleStateAdmin(admin.ModelAdmin):
+class ThrottleStateAdmin(FilterErrorsAnswer400, admin.ModelAdmin):
     list_display = (client, "kind", "first_throttled_at", "last_throttled_at", "live_state")
     list_filter = ("kind",)
     search_fields = ("ip",)
