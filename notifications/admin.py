@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from fraud.risk.admin import SingletonModelAdmin
+from ciam.admin_console.settings_admin import SingletonSettingsAdmin
 
 from . import delivery
 from .masking import HIDDEN as _HIDDEN
@@ -41,7 +41,7 @@ def masked_context(context: dict) -> dict:
 
 
 @admin.register(NotificationSettings)
-class NotificationSettingsAdmin(SingletonModelAdmin):
+class NotificationSettingsAdmin(SingletonSettingsAdmin):
     readonly_fields = ("current_recipients",)
     fieldsets = [
         (

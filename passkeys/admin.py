@@ -4,35 +4,20 @@ action."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ciam import signals as ciam_signals
-from ciam.admin_console.settings_admin import AuditedSettingsAdmin
+from ciam.admin_console.settings_admin import SingletonSettingsAdmin
 
 from .models import Passkey, PasskeySettings
 
 
 @admin.register(PasskeySettings)
-class PasskeySettingsAdmin(AuditedSettingsAdmin, admin.ModelAdmin):
+class PasskeySettingsAdmin(SingletonSettingsAdmin):
     """The one settings row: the list goes straight to its form; no add, no delete."""
 
     fields = ("passwordless_signup", "challenge_timeout", "attestation", "user_verification")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        obj = PasskeySettings.load()
-        return redirect(reverse("admin:ciam_passkeys_passkeysettings_change", args=[obj.pk]))
 
 
 @admin.register(Passkey)

@@ -6,11 +6,11 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from ciam.admin_console.settings_admin import SingletonSettingsAdmin
 from ciam.user_agents import describe_user_agent
 
 from ..admin_search import SearchByIPOrUser
 from ..console.admin import SecurityCenterAdmin
-from ..risk.admin import SingletonModelAdmin
 from .models import EventLogSettings, SecurityEvent
 
 
@@ -75,5 +75,5 @@ class SecurityEventAdmin(SearchByIPOrUser, SecurityCenterAdmin, admin.ModelAdmin
 
 
 @admin.register(EventLogSettings)
-class EventLogSettingsAdmin(SingletonModelAdmin):
+class EventLogSettingsAdmin(SingletonSettingsAdmin):
     fields = ("retention_days",)

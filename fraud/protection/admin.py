@@ -11,13 +11,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from ciam.admin_console.settings_admin import SingletonSettingsAdmin
 from ciam.crypto import mask_secret
 
 from ..admin_filters import FilterErrorsAnswer400
 from ..admin_search import SearchByIPOrUser
 from ..events.models import EventType
 from ..events.record import record_event
-from ..risk.admin import SingletonModelAdmin
 from ..risk.models import IPRule
 from . import brute_force, decisions, throttle
 from .counters import counted_address
@@ -63,7 +63,7 @@ class AttackProtectionSettingsForm(forms.ModelForm):
 
 
 @admin.register(AttackProtectionSettings)
-class AttackProtectionSettingsAdmin(SingletonModelAdmin):
+class AttackProtectionSettingsAdmin(SingletonSettingsAdmin):
     form = AttackProtectionSettingsForm
     readonly_fields = ("allow_list",)
     fieldsets = [

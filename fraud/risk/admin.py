@@ -5,39 +5,18 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ciam.admin_console.settings_admin import AuditedSettingsAdmin
+from ciam.admin_console.settings_admin import AuditedSettingsAdmin, SingletonSettingsAdmin
 
 from ..console.admin import PolicyWhatIfAdmin
 from . import geo
 from .models import IPRule, LoginPolicy, RiskSettings, Signal
 
 
-class SingletonModelAdmin(AuditedSettingsAdmin, admin.ModelAdmin):
-    """The one settings row: the list goes straight to its form; no add, no delete; every
-    change recorded in the security event log."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        obj = self.model.load()
-        opts = self.model._meta
-        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
-
-
 @admin.register(RiskSettings)
-class RiskSettingsAdmin(SingletonModelAdmin):
+class RiskSettingsAdmin(SingletonSettingsAdmin):
     readonly_fields = ("geoip_status", "counter_cache_status")
     fieldsets = [
         (

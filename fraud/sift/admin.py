@@ -10,14 +10,13 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ciam.admin_console.settings_admin import AuditedSettingsAdmin
+from ciam.admin_console.settings_admin import SingletonSettingsAdmin
 from ciam.crypto import mask_secret
 from fraud.conf import settings as fraud_settings
 
@@ -105,7 +104,7 @@ def test_connection(sift_settings: SiftSettings) -> tuple[int, str]:
 
 
 @admin.register(SiftSettings)
-class SiftSettingsAdmin(AuditedSettingsAdmin, admin.ModelAdmin):
+class SiftSettingsAdmin(SingletonSettingsAdmin):
     form = SiftSettingsForm
     change_form_template = "admin/ciam_fraud/siftsettings/change_form.html"
     fieldsets = [
@@ -179,22 +178,6 @@ class SiftSettingsAdmin(AuditedSettingsAdmin, admin.ModelAdmin):
                 options = {**options, "description": options["description"] % {"path": path}}
             fieldsets.append((title, options))
         return fieldsets
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        # One settings object: the list is its change page.
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        obj = SiftSettings.load()
-        opts = self.model._meta
-        return HttpResponseRedirect(
-            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-        )
 
     def response_change(self, request, obj):
         if TEST_CONNECTION in request.POST:
